@@ -1,0 +1,1 @@
+"""A simulated Tesla cloud (SSO, Owner API, streaming, image compositor) on loopback."""

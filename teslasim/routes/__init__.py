@@ -1,0 +1,1 @@
+"""Route tables of the simulated services, one module per service."""

@@ -1,0 +1,278 @@
+"""The simulated Tesla cloud's state: accounts, cars, energy sites, tokens and a clock.
+
+Everything the simulator serves lives on one :class:`World`. Route handlers read and
+mutate it; nothing else holds state. A world is built from a fleet document (the
+built-in ``fleet.json`` or a file given with ``--fleet``)::
+
+    {
+      "settings": {"access_token_lifetime": 28800, ...},     # optional, see Settings
+      "accounts": [{"email", "password", "region": "global"|"cn",
+                    "captcha": "off"|"always"|"after_submit",
+                    "factors": [{"id", "name", "secret"}], "user_id"}],
+      "vehicles": [{"owner": email, "wake_delay": seconds, "route": [[lat, lon], ...]?,
+                    "data": <full vehicle_data response, as in Tesla's API>}],
+      "energy_sites": [{"owner": email, "kind": "battery"|"solar", ...}]
+    }
+
+``captcha``: ``always`` puts a captcha field on the sign-in form from the start;
+``after_submit`` answers the first credential post with the form again, now with a
+captcha field and the message "Captcha is required". ``secret`` is a base32 TOTP
+secret (RFC 6238, SHA-1, 6 digits, 30 s). A vehicle's ``data.state`` is its initial
+state; ``route`` makes it drive that loop of waypoints.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional
+
+VEHICLE_KEYS = (
+    "id", "vehicle_id", "vin", "display_name", "option_codes", "color", "tokens",
+    "state", "in_service", "id_s", "calendar_enabled", "api_version",
+    "backseat_token", "backseat_token_updated_at",
+)
+DATA_GROUPS = (
+    "charge_state", "climate_state", "drive_state", "gui_settings",
+    "vehicle_config", "vehicle_state",
+)
+
+
+class Clock:
+    """Wall-clock time that tests can move forward without sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@dataclass
+class Settings:
+    """Tunable behaviour; every field can be set in the fleet's ``settings``."""
+
+    access_token_lifetime: int = 28800      # SSO access token, seconds
+    owner_token_lifetime: int = 3888000     # Owner API token from oauth/token (45 days)
+    refresh_grace_period: float = 30.0      # a used refresh token still works this long
+    stream_idle_timeout: float = 10.0       # streaming: data:error after this long unchanged
+    vehicle_idle_sleep: float = 900.0       # an online, parked car falls asleep when unpolled
+
+
+@dataclass
+class Factor:
+    id: str
+    name: str
+    secret: str
+
+    def as_json(self) -> dict:
+        """The factor as the SSO's mfa/factors endpoint lists it."""
+        return {
+            "dispatchRequired": False, "id": self.id, "name": self.name,
+            "factorType": "token:software", "factorProvider": "TESLA",
+            "securityLevel": 1, "activatedAt": "2020-12-07T14:07:50.000Z",
+            "updatedAt": "2020-12-07T06:07:49.000Z",
+        }
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    user_id: int
+    region: str = "global"
+    captcha: str = "off"
+    factors: list[Factor] = field(default_factory=list)
+
+
+@dataclass
+class VehicleState:
+    """One car. ``data`` is its full vehicle_data document; ``state`` inside it is live."""
+
+    owner: str
+    data: dict
+    wake_delay: float = 10.0
+    route: Optional[list] = None
+    woken_at: Optional[float] = None        # when a wake_up was accepted
+    last_polled: float = 0.0                # last online-only call (keeps it awake)
+
+    @property
+    def id(self) -> int:
+        return self.data["id"]
+
+    @property
+    def id_s(self) -> str:
+        return self.data["id_s"]
+
+    @property
+    def vehicle_id(self) -> int:
+        return self.data["vehicle_id"]
+
+    @property
+    def vin(self) -> str:
+        return self.data["vin"]
+
+    @property
+    def driving(self) -> bool:
+        return self.route is not None
+
+    def update_state(self, now: float, idle_sleep: float) -> str:
+        """Advance asleep -> online after a wake-up, online -> asleep when left idle."""
+        state = self.data["state"]
+        if state == "asleep" and self.woken_at is not None \
+                and now >= self.woken_at + self.wake_delay:
+            self.data["state"] = state = "online"
+            self.woken_at = None
+            self.last_polled = now
+        elif state == "online" and not self.driving \
+                and now - self.last_polled > idle_sleep:
+            self.data["state"] = state = "asleep"
+        return state
+
+    def wake_up(self, now: float) -> None:
+        """Start waking an asleep car; an offline car stays unreachable."""
+        if self.data["state"] == "asleep" and self.woken_at is None:
+            self.woken_at = now
+
+    def summary(self) -> dict:
+        """The vehicle object as the list, summary and wake_up endpoints give it."""
+        return {key: copy.deepcopy(self.data.get(key)) for key in VEHICLE_KEYS}
+
+
+@dataclass
+class EnergySite:
+    """A Powerwall site (``kind`` battery) or a solar-only site (``kind`` solar).
+
+    ``config`` keeps the fleet entry as given; routes derive products-list entries,
+    live status and history from it.
+    """
+
+    owner: str
+    kind: str
+    config: dict
+
+    @property
+    def energy_site_id(self) -> int:
+        return self.product["energy_site_id"]
+
+    @property
+    def product(self) -> dict:
+        """The fleet's product entry: the battery document or the solar entry."""
+        return self.config["battery"] if self.kind == "battery" else self.config["product"]
+
+    @property
+    def id(self) -> str:
+        return self.product["id"]
+
+
+@dataclass
+class TokenRecord:
+    """A bearer the simulator issued: who owns it and until when it works."""
+
+    email: str
+    expires_at: float
+    kind: str                       # "sso" or "owner"
+    revoked: bool = False
+
+
+class World:
+    """All state of one simulated Tesla cloud. Thread-safe through ``lock``."""
+
+    def __init__(self, fleet: dict, clock: Optional[Clock] = None) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock or Clock()
+        self.settings = Settings(**fleet.get("settings", {}))
+        self.accounts: dict[str, Account] = {}
+        for entry in fleet.get("accounts", []):
+            factors = [Factor(**f) for f in entry.get("factors", [])]
+            account = Account(**{**entry, "factors": factors})
+            self.accounts[account.email.lower()] = account
+        self.vehicles: list[VehicleState] = [
+            VehicleState(**copy.deepcopy(entry)) for entry in fleet.get("vehicles", [])
+        ]
+        now = self.clock.now()
+        for vehicle in self.vehicles:
+            vehicle.last_polled = now
+        self.energy_sites: list[EnergySite] = [
+            EnergySite(owner=e["owner"], kind=e["kind"], config=copy.deepcopy(e))
+            for e in fleet.get("energy_sites", [])
+        ]
+        self.bearers: dict[str, TokenRecord] = {}
+
+    # -- construction -------------------------------------------------------
+
+    @classmethod
+    def demo(cls, clock: Optional[Clock] = None) -> "World":
+        """The built-in demo fleet (``teslasim/fleet.json``)."""
+        text = resources.files("teslasim").joinpath("fleet.json").read_text("utf-8")
+        return cls(json.loads(text), clock)
+
+    @classmethod
+    def from_file(cls, path: str | Path, clock: Optional[Clock] = None) -> "World":
+        return cls(json.loads(Path(path).read_text("utf-8")), clock)
+
+    # -- lookups ------------------------------------------------------------
+
+    def account(self, email: str) -> Optional[Account]:
+        return self.accounts.get((email or "").lower())
+
+    def vehicles_of(self, email: str) -> list[VehicleState]:
+        return [v for v in self.vehicles if v.owner.lower() == email.lower()]
+
+    def vehicle_by_id_s(self, email: str, id_s: str) -> Optional[VehicleState]:
+        return next((v for v in self.vehicles_of(email) if v.id_s == str(id_s)), None)
+
+    def vehicle_by_vehicle_id(self, email: str, vehicle_id: str) -> Optional[VehicleState]:
+        return next((v for v in self.vehicles_of(email)
+                     if str(v.vehicle_id) == str(vehicle_id)), None)
+
+    def sites_of(self, email: str) -> list[EnergySite]:
+        return [s for s in self.energy_sites if s.owner.lower() == email.lower()]
+
+    # -- bearer tokens --------------------------------------------------------
+
+    def issue_bearer(self, email: str, kind: str, lifetime: float, prefix: str = "") -> str:
+        token = prefix + secrets.token_hex(32)
+        with self.lock:
+            self.bearers[token] = TokenRecord(email, self.clock.now() + lifetime, kind)
+        return token
+
+    def add_bearer(self, token: str, email: str, kind: str, lifetime: float) -> None:
+        """Register a token minted elsewhere (an SSO JWT) as a valid bearer."""
+        with self.lock:
+            self.bearers[token] = TokenRecord(email, self.clock.now() + lifetime, kind)
+
+    def bearer_owner(self, token: str) -> Optional[str]:
+        """The email a live bearer belongs to, or None if unknown, expired or revoked."""
+        record = self.bearers.get(token or "")
+        if record is None or record.revoked or record.expires_at <= self.clock.now():
+            return None
+        return record.email
+
+    def expire_bearers(self, email: Optional[str] = None) -> None:
+        """Make every bearer (of one account, or all) expire now; for tests."""
+        with self.lock:
+            for record in self.bearers.values():
+                if email is None or record.email.lower() == email.lower():
+                    record.expires_at = self.clock.now() - 1
+
+    # -- time passing ---------------------------------------------------------
+
+    def refresh_vehicle(self, vehicle: VehicleState) -> str:
+        """Bring one car up to the clock (wake/sleep, driving) and return its state."""
+        from teslasim import drive
+
+        with self.lock:
+            now = self.clock.now()
+            state = vehicle.update_state(now, self.settings.vehicle_idle_sleep)
+            if state == "online":
+                drive.advance(vehicle, now)
+            return state
