@@ -1,0 +1,1 @@
+"""The teslapy apps: cli, menu and gui, and what they share."""
