@@ -1,0 +1,170 @@
+"""What the three apps share: demo startup, building the session, errors and exit codes.
+
+Every app opens its session with :func:`open_session`. With ``demo=True`` it starts the
+simulated Tesla cloud in this process (the ``teslasim`` package, imported only then),
+points the :class:`teslapy.Tesla` at it and logs in to the demo account with a
+temporary token cache; otherwise the library talks to Tesla's hosts, or to the hosts
+in the ``TESLAPY_*`` environment variables, which the library reads itself.
+
+Errors a user can cause or meet are turned into one line and an :class:`ExitCode` by
+:func:`describe_error`; :func:`run_app` applies that to a whole app run.
+"""
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import os
+import sys
+import tempfile
+import traceback
+from typing import Callable, Iterator, Optional
+
+import requests
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
+import teslapy
+
+logger = logging.getLogger(__name__)
+
+DEMO_EMAIL = "elon@tesla.com"
+DEMO_PASSWORD = "starship"
+URL_SETTINGS = ("sso_base_url", "api_base_url", "streaming_base_url", "compositor_url")
+
+
+class ExitCode(enum.IntEnum):
+    """Exit status of the apps; each kind of failure has its own code."""
+
+    OK = 0
+    ERROR = 1                  # anything not listed below
+    USAGE = 2                  # bad command line (argparse uses 2 as well)
+    LOGIN_FAILED = 3           # wrong password or passcode, cancelled login, no cached token
+    VEHICLE_UNAVAILABLE = 4    # the car is asleep or offline (HTTP 408)
+    REFUSED = 5                # a vehicle or energy product refused the command
+    API_ERROR = 6              # any other error reply from the API
+    NETWORK = 7                # the host could not be reached or timed out
+    NOT_FOUND = 8              # no product matches the selection
+    INTERRUPTED = 130          # Ctrl-C
+
+
+class LoginFailed(Exception):
+    """Logging in did not succeed; the message says why and what to try."""
+
+
+class AppError(Exception):
+    """A failure the app itself detects, carrying its exit code."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def configure_logging(debug: bool) -> None:
+    """Log at DEBUG to stderr with ``debug``, else only warnings."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s" if debug else "%(message)s",
+    )
+
+
+def one_line(text: object) -> str:
+    """Collapse a message to one line."""
+    return " ".join(str(text).split())
+
+
+def describe_error(error: BaseException) -> tuple[ExitCode, str]:
+    """Turn an exception a user can meet into an exit code and a one-line message."""
+    if isinstance(error, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED, "Interrupted."
+    if isinstance(error, EOFError):
+        return ExitCode.INTERRUPTED, "Input ended."
+    if isinstance(error, AppError):
+        return error.code, one_line(error)
+    if isinstance(error, LoginFailed):
+        return ExitCode.LOGIN_FAILED, "Login failed: " + one_line(error)
+    if isinstance(error, OAuth2Error):
+        return ExitCode.LOGIN_FAILED, "Login failed: " + one_line(error)
+    if isinstance(error, requests.HTTPError):
+        status = getattr(error.response, "status_code", None)
+        message = one_line(error)
+        if status == 408:
+            return ExitCode.VEHICLE_UNAVAILABLE, (
+                message + " (the car is asleep or offline: wake it up first)")
+        if status == 401:
+            return ExitCode.LOGIN_FAILED, message + " (log in again with the password)"
+        return ExitCode.API_ERROR, message
+    if isinstance(error, (requests.ConnectionError, requests.Timeout)):
+        return ExitCode.NETWORK, (
+            "Cannot reach the Tesla service: %s (check the network, proxy and host settings)"
+            % one_line(error))
+    if isinstance(error, teslapy.VehicleError):
+        return ExitCode.REFUSED, "Vehicle error: " + one_line(error)
+    if isinstance(error, teslapy.ProductError):
+        return ExitCode.REFUSED, "Product error: " + one_line(error)
+    if isinstance(error, ValueError):
+        return ExitCode.USAGE, one_line(error)
+    return ExitCode.ERROR, "%s: %s" % (type(error).__name__, one_line(error))
+
+
+def report_error(error: BaseException, debug: bool = False,
+                 stream=None) -> ExitCode:
+    """Print the one-line message (and with ``debug`` the traceback) to stderr."""
+    stream = stream or sys.stderr
+    code, message = describe_error(error)
+    if debug and not isinstance(error, KeyboardInterrupt):
+        traceback.print_exception(type(error), error, error.__traceback__, file=stream)
+    print(message, file=stream)
+    return code
+
+
+def run_app(body: Callable[[], int], debug: bool = False) -> int:
+    """Run an app's body; errors become a message on stderr and an exit code."""
+    try:
+        return int(body())
+    except (Exception, KeyboardInterrupt) as error:
+        return int(report_error(error, debug))
+
+
+def login(tesla: teslapy.Tesla) -> None:
+    """Log in (or reuse the cached token); a rejected login raises :class:`LoginFailed`."""
+    try:
+        tesla.fetch_token()
+    except (ValueError, OAuth2Error) as error:
+        raise LoginFailed(one_line(error)) from error
+
+
+@contextlib.contextmanager
+def demo_cloud() -> Iterator[dict]:
+    """Start the simulated Tesla cloud in this process and yield its URL settings.
+
+    Raises AppError when the simulator package is not installed.
+    """
+    try:
+        from teslasim.server import running
+    except ImportError as error:
+        raise AppError("--demo needs the simulator: pip install 'teslapy[simulator]' (%s)"
+                       % error, ExitCode.USAGE) from error
+    with running() as simulator:
+        yield {name: simulator.urls[name] for name in URL_SETTINGS}
+
+
+@contextlib.contextmanager
+def open_session(email: Optional[str] = None, password: Optional[str] = None,
+                 demo: bool = False, **options) -> Iterator[teslapy.Tesla]:
+    """Yield a :class:`teslapy.Tesla`, aimed at the in-process simulator with ``demo``.
+
+    email: (optional) the account; the demo account when ``demo`` and not given
+    password: (optional) the password; the demo password when ``demo`` and not given
+    demo: (optional) start the simulator and log in to it with a temporary token cache
+    options: other ``Tesla`` keyword arguments (passcode_getter, verify, proxy, ...)
+    Raises AppError when the simulator is needed but not installed.
+    """
+    with contextlib.ExitStack() as stack:
+        if demo:
+            options.update(stack.enter_context(demo_cloud()))
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="teslapy-demo-"))
+            options.setdefault("cache_file", os.path.join(folder, "cache.json"))
+            email = email or DEMO_EMAIL
+            password = password or DEMO_PASSWORD
+        tesla = stack.enter_context(teslapy.Tesla(email, password, **options))
+        yield tesla
