@@ -1,12 +1,38 @@
-"""Energy products: Powerwall batteries and solar panels."""
+"""Energy products: Powerwall batteries and solar panels.
+
+``Product`` holds an energy product entry of the products list and addresses the
+API with its ``id`` (``battery_id``) and ``energy_site_id`` (``site_id``).
+``Battery`` adds Powerwall reads and settings, ``SolarPanel`` the live site status.
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from datetime import datetime, timezone as dt_timezone
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from teslapy._types import JsonDict
+from teslapy.errors import ProductError
 
 if TYPE_CHECKING:
     from teslapy.session import Tesla
+
+logger = logging.getLogger(__name__)
+
+OPERATION_MODES = ("self_consumption", "backup", "autonomous")
+ACCEPTED_CODES = (200, 201)
+
+
+def utc_timestamp(moment: Optional[datetime] = None) -> str:
+    """Format a moment (default: now) as UTC ISO 8601 with milliseconds and ``Z``.
+
+    E.g. ``'2021-02-28T07:59:59.999Z'``, the form Tesla's history endpoints take.
+    """
+    moment = (moment or datetime.now(dt_timezone.utc)).astimezone(dt_timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _without_none(**params: Any) -> Dict[str, Any]:
+    return {key: value for key, value in params.items() if value is not None}
 
 
 class Product(JsonDict):
@@ -16,10 +42,132 @@ class Product(JsonDict):
         super().__init__(data)
         self.tesla = tesla
 
+    def _response(self, reply: Any, name: str) -> Any:
+        """The ``response`` of a reply; ``ProductError`` when the reply has none."""
+        if not isinstance(reply, dict) or "response" not in reply:
+            raise ProductError(f"{name} gave an unexpected reply without a 'response': "
+                               f"{str(reply)[:200]!r}")
+        return reply["response"]
+
+    def _data(self, name: str, **kwargs: Any) -> Dict[str, Any]:
+        """Call a read endpoint and return its ``response`` object."""
+        response = self._response(self.api(name, **kwargs), name)
+        if not isinstance(response, dict):
+            raise ProductError(f"{name} gave an unexpected reply: {str(response)[:200]!r}")
+        return response
+
+    def api(self, name: str, **kwargs: Any) -> JsonDict:
+        """Call the named endpoint with this product's ``battery_id`` and ``site_id``.
+
+        ``battery_id`` is the product's ``id``, ``site_id`` its ``energy_site_id``.
+        Keyword arguments go in the query string (GET) or the JSON body.
+
+        Raises ``ValueError`` for an unknown endpoint or a path variable this product
+        lacks, ``HTTPError`` for errors Tesla returns.
+        """
+        path_vars = _without_none(battery_id=self.get("id"),
+                                  site_id=self.get("energy_site_id"))
+        return self.tesla.api(name, path_vars, **kwargs)
+
+    def get_history_data(self, kind: str = "energy", period: str = "day",
+                         start_date: Optional[str] = None, end_date: Optional[str] = None,
+                         installation_timezone: Optional[str] = None,
+                         timezone: Optional[str] = None) -> JsonDict:
+        """Return the site's history series (HISTORY_DATA).
+
+        kind: (optional) power, energy, backup, self_consumption,
+            time_of_use_energy, time_of_use_self_consumption or savings
+        period: (optional) day, week, month or year
+        start_date: (optional) ISO 8601 start, e.g. ``2021-02-27T08:00:00.000Z``
+        end_date: (optional) ISO 8601 end; defaults to now (UTC) at each call
+        installation_timezone: (optional) the site's time zone, e.g. ``Europe/Berlin``
+        timezone: (optional) time zone to report in
+
+        Unset options are not sent. Raises ``HTTPError`` for errors Tesla returns.
+        """
+        params = _without_none(kind=kind, period=period, start_date=start_date,
+                               end_date=end_date or utc_timestamp(),
+                               installation_timezone=installation_timezone,
+                               timezone=timezone)
+        return JsonDict(self._data("HISTORY_DATA", **params))
+
+    def get_calendar_history_data(self, kind: str = "energy", period: str = "day",
+                                  start_date: Optional[str] = None,
+                                  end_date: Optional[str] = None,
+                                  installation_timezone: Optional[str] = None,
+                                  timezone: Optional[str] = None,
+                                  tariff: Optional[str] = None) -> JsonDict:
+        """Return the site's calendar history series (CALENDAR_HISTORY_DATA).
+
+        Options as :meth:`get_history_data`, plus period ``lifetime`` and
+        tariff: (optional) tariff id for savings
+
+        Unset options are not sent; ``end_date`` defaults to now (UTC) at each call.
+        Raises ``HTTPError`` for errors Tesla returns.
+        """
+        params = _without_none(kind=kind, period=period, start_date=start_date,
+                               end_date=end_date or utc_timestamp(),
+                               installation_timezone=installation_timezone,
+                               timezone=timezone, tariff=tariff)
+        return JsonDict(self._data("CALENDAR_HISTORY_DATA", **params))
+
+    def command(self, name: str, **kwargs: Any) -> str:
+        """Send a product command and return Tesla's message (e.g. ``'Updated'``).
+
+        Accepts ``code`` 201 or 200 (also spelled ``Code``/``Message``) and a plain
+        text response.
+
+        Raises ``ProductError(message)`` when the code is anything else or the reply
+        is malformed, ``HTTPError`` for errors Tesla returns.
+        """
+        response = self._response(self.api(name, **kwargs), name)
+        if isinstance(response, str):
+            return response
+        if not isinstance(response, dict):
+            raise ProductError(f"{name} gave an unexpected reply: {str(response)[:200]!r}")
+        code = response.get("code", response.get("Code"))
+        message = response.get("message", response.get("Message"))
+        if code in ACCEPTED_CODES:
+            return message if message is not None else ""
+        raise ProductError(message or f"{name} was not accepted (code {code})")
+
 
 class Battery(Product):
     """A Powerwall battery."""
 
+    def get_battery_data(self) -> "Battery":
+        """Fetch the battery's state and configuration into self and return self."""
+        self.update(self._data("BATTERY_DATA"))
+        return self
+
+    def set_operation(self, mode: str) -> str:
+        """Set the operation mode: ``self_consumption``, ``backup`` or ``autonomous``.
+
+        Returns Tesla's message. Raises ``ValueError`` for another mode,
+        ``ProductError`` when Tesla does not accept it.
+        """
+        if mode not in OPERATION_MODES:
+            raise ValueError(f"Unknown operation mode {mode!r}; use one of "
+                             f"{', '.join(OPERATION_MODES)}")
+        return self.command("BATTERY_OPERATION_MODE", default_real_mode=mode)
+
+    def set_backup_reserve_percent(self, percent: int) -> str:
+        """Set the share of energy kept for outages, a whole percentage 0 to 100.
+
+        Returns Tesla's message. Raises ``ValueError`` for anything but an int from
+        0 to 100, ``ProductError`` when Tesla does not accept it.
+        """
+        if isinstance(percent, bool) or not isinstance(percent, int) \
+                or not 0 <= percent <= 100:
+            raise ValueError(f"Backup reserve must be a whole percentage from 0 to 100, "
+                             f"not {percent!r}")
+        return self.command("BACKUP_RESERVE", backup_reserve_percent=percent)
+
 
 class SolarPanel(Product):
     """A solar-only energy site."""
+
+    def get_site_data(self) -> "SolarPanel":
+        """Fetch the site's live status (power flows, grid status) into self; return self."""
+        self.update(self._data("SITE_DATA"))
+        return self

@@ -1,12 +1,43 @@
-"""Vehicle: a car's data as a dict, with methods for reads, commands and wake-up."""
+"""Vehicle: a car's data as a dict, with methods for reads, commands and wake-up.
+
+Only :meth:`Vehicle.get_vehicle_summary`, :meth:`Vehicle.option_code_list`,
+:meth:`Vehicle.get_service_scheduling_data`, :meth:`Vehicle.compose_image` and
+:meth:`Vehicle.decode_vin` work while the car is asleep or offline, and they do not
+wake it. Everything else needs the car online (see :meth:`Vehicle.sync_wake_up`);
+otherwise Tesla answers ``408 Client Error: vehicle unavailable``.
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
+import requests
+
+from teslapy import codes
 from teslapy._types import JsonDict
+from teslapy.errors import VehicleError
 
 if TYPE_CHECKING:
     from teslapy.session import Tesla
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_VIEW = "STUD_3QTR"
+DEFAULT_IMAGE_SIZE = 640
+
+
+def _response(reply: Any, name: str, kind: type = dict) -> Any:
+    """Return the ``response`` member of an API reply, checking its type.
+
+    Raises ``VehicleError`` naming the endpoint when the reply is not shaped as
+    ``{"response": <kind>}``.
+    """
+    response = reply.get("response") if isinstance(reply, dict) else None
+    if not isinstance(response, kind):
+        raise VehicleError(f"{name} gave an unexpected reply without a "
+                           f"{kind.__name__} 'response': {str(reply)[:200]!r}")
+    return response
 
 
 class Vehicle(JsonDict):
@@ -15,3 +46,235 @@ class Vehicle(JsonDict):
     def __init__(self, data: dict, tesla: "Tesla") -> None:
         super().__init__(data)
         self.tesla = tesla
+
+    # -- plumbing -------------------------------------------------------------------
+
+    @property
+    def _id_s(self) -> str:
+        """The id Owner API paths use: ``id_s`` (the long ``id`` as a string)."""
+        id_s = self.get("id_s") or self.get("id")
+        if id_s is None:
+            raise ValueError("This vehicle has no 'id_s' or 'id'; it cannot be addressed")
+        return str(id_s)
+
+    def api(self, name: str, **kwargs: Any) -> JsonDict:
+        """Call the named endpoint with this car's id as ``vehicle_id``.
+
+        Keyword arguments go in the query string (GET) or the JSON body.
+
+        Raises ``ValueError`` for an unknown endpoint name and ``HTTPError`` for
+        errors Tesla returns (408 while the car sleeps).
+        """
+        return self.tesla.api(name, {"vehicle_id": self._id_s}, **kwargs)
+
+    def _display_name(self) -> str:
+        return str(self.get("display_name") or self.get("vin") or self._id_s)
+
+    # -- reads ----------------------------------------------------------------------
+
+    def get_vehicle_summary(self) -> "Vehicle":
+        """Refresh the vehicle object (state, name, options) and return self.
+
+        Works while the car sleeps and does not wake it.
+        """
+        self.update(_response(self.api("VEHICLE_SUMMARY"), "VEHICLE_SUMMARY"))
+        return self
+
+    def get_vehicle_data(self) -> "Vehicle":
+        """Fetch all data groups (charge, climate, drive, GUI, config, state); return self.
+
+        Raises ``HTTPError`` (408) when the car is asleep or offline.
+        """
+        self.update(_response(self.api("VEHICLE_DATA"), "VEHICLE_DATA"))
+        return self
+
+    def sync_wake_up(self, timeout: float = 60, interval: float = 2,
+                     backoff: float = 1.15) -> None:
+        """Wake the car up and wait until it reports ``online``.
+
+        Sends ``wake_up`` only when the car is not online, then polls the summary,
+        first after ``interval`` seconds, each wait ``backoff`` times longer than the
+        one before. Returns as soon as a poll sees ``online``; never waits past
+        ``timeout``.
+
+        Raises ``VehicleError('<name> not woken up within <timeout> seconds')`` when
+        the car is still not online at the deadline, ``ValueError`` for a
+        non-positive ``interval`` or a ``backoff`` below 1.
+        """
+        if interval <= 0 or backoff < 1:
+            raise ValueError("interval must be > 0 and backoff >= 1")
+        if self.get("state") == "online":
+            return
+        deadline = time.monotonic() + timeout
+        logger.debug("Waking up %s", self._display_name())
+        self.update(_response(self.api("WAKE_UP"), "WAKE_UP"))
+        delay = float(interval)
+        while self.get("state") != "online":
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise VehicleError(f"{self._display_name()} not woken up within "
+                                   f"{timeout} seconds")
+            time.sleep(min(delay, remaining))
+            self.get_vehicle_summary()
+            logger.debug("%s is %s", self._display_name(), self.get("state"))
+            delay *= backoff
+
+    def option_code_list(self) -> List[str]:
+        """Describe the car's option codes, in its order, skipping unknown codes.
+
+        Reads the packaged ``option_codes.json``; no API call. A car without option
+        codes gives an empty list. (Tesla returns a generic Model 3 style list for
+        many cars, so the codes may not describe the actual car.)
+        """
+        return codes.describe_option_codes(self.get("option_codes"))
+
+    def get_nearby_charging_sites(self) -> JsonDict:
+        """List nearby Superchargers and destination chargers.
+
+        Raises ``HTTPError`` (408) when the car is asleep, (400) when unsupported.
+        """
+        name = "NEARBY_CHARGING_SITES"
+        return JsonDict(_response(self.api(name), name))
+
+    def get_service_scheduling_data(self) -> JsonDict:
+        """Return this car's next service appointment entry, or ``{}`` when none.
+
+        Works while the car sleeps.
+        """
+        name = "SERVICE_SELF_SCHEDULING_ELIGIBILITY"
+        response = _response(self.tesla.api(name), name)
+        entries = response.get("enabled_vins") or []
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("vin") == self.get("vin"):
+                return JsonDict(entry)
+        return JsonDict()
+
+    def mobile_enabled(self) -> bool:
+        """Return whether mobile access is enabled in the car.
+
+        Raises ``HTTPError`` (408) when the car is asleep.
+        """
+        name = "MOBILE_ENABLED"
+        return _response(self.api(name), name, bool)
+
+    # -- image, units, VIN ------------------------------------------------------------
+
+    def compose_image(self, view: str = DEFAULT_VIEW, size: int = DEFAULT_IMAGE_SIZE,
+                      options: Optional[str] = None) -> bytes:
+        """Fetch a PNG picture of the car from Tesla's image compositor.
+
+        view: (optional) ``STUD_3QTR``, ``STUD_SEAT``, ``STUD_SIDE``, ``STUD_REAR``
+            or ``STUD_WHEEL``
+        size: (optional) width in pixels
+        options: (optional) comma-separated option codes; the car's own codes are
+            used (with a warning) when not given, and may not match the car.
+
+        The compositor is public: a plain request without the bearer token, with the
+        session's ``verify``, ``proxies`` and ``timeout``. Works while the car sleeps.
+        Returns the PNG bytes. Raises ``HTTPError`` on a 4xx/5xx reply and
+        ``ValueError`` when the car's VIN is malformed.
+        """
+        model = codes.compositor_model(self.get("vin"))
+        if options is None:
+            logger.warning("No options given to compose_image(); using the car's "
+                           "option_codes, which may not match the car")
+            options = self.get("option_codes") or ""
+        params = {"model": model, "bkba_opt": 1, "view": view, "size": size,
+                  "options": options}
+        response = requests.get(self.tesla.compositor_url, params=params,
+                                verify=self.tesla.verify, proxies=self.tesla.proxies,
+                                timeout=self.tesla.timeout)
+        response.raise_for_status()
+        return response.content
+
+    def _gui_settings(self) -> Dict[str, Any]:
+        """The car's GUI settings, fetched with vehicle_data when not yet known."""
+        if not isinstance(self.get("gui_settings"), dict):
+            self.get_vehicle_data()
+        settings = self.get("gui_settings")
+        if not isinstance(settings, dict):
+            raise VehicleError(f"VEHICLE_DATA of {self._display_name()} has no gui_settings")
+        return settings
+
+    def dist_units(self, miles: Optional[float], speed: bool = False) -> Optional[str]:
+        """Format a distance in miles (or a speed in mph) in the car's GUI units.
+
+        One decimal and the unit: ``'160.9 km'`` / ``'100.0 mi'``, with ``speed``
+        ``'160.9 km/h'`` / ``'100.0 mi/h'``. ``None`` passes through. Fetches the GUI
+        settings with vehicle_data when not yet known (``HTTPError`` 408 if asleep).
+        """
+        if miles is None:
+            return None
+        return codes.format_distance(miles, codes.uses_kilometres(self._gui_settings()),
+                                     speed)
+
+    def temp_units(self, celsius: Optional[float]) -> Optional[str]:
+        """Format a temperature in degrees Celsius in the car's GUI units.
+
+        One decimal and the unit letter: ``'21.0 C'`` / ``'69.8 F'``. ``None`` passes
+        through. Fetches the GUI settings like :meth:`dist_units`.
+        """
+        if celsius is None:
+            return None
+        return codes.format_temperature(celsius,
+                                        codes.uses_fahrenheit(self._gui_settings()))
+
+    def decode_vin(self) -> JsonDict:
+        """Decode the car's VIN: manufacturer, make, body_type, battery_type,
+        drive_unit, year (a string) and plant_code; unlisted values are 'Unknown'.
+
+        Raises ``ValueError`` for a malformed VIN. No API call.
+        """
+        return JsonDict(codes.decode_vin(self.get("vin")))
+
+    # -- commands -------------------------------------------------------------------
+
+    def command(self, name: str, **kwargs: Any) -> Any:
+        """Send a vehicle command and return its result.
+
+        Raises ``VehicleError(reason)`` when the car answers ``result: false``
+        (e.g. ``user_not_present``) or the reply has no result; ``HTTPError`` (408)
+        when the car is asleep.
+        """
+        response = _response(self.api(name, **kwargs), name)
+        if "result" not in response:
+            raise VehicleError(f"{name} gave an unexpected reply without a result: "
+                               f"{str(response)[:200]!r}")
+        if not response["result"]:
+            raise VehicleError(response.get("reason") or f"{name} was not accepted")
+        return response["result"]
+
+    def remote_start_drive(self) -> Any:
+        """Enable keyless driving for two minutes, using the account password.
+
+        Raises ``ValueError`` when the session has no password, ``VehicleError``
+        when the car refuses.
+        """
+        password = getattr(self.tesla, "password", None)
+        if not password:
+            raise ValueError("remote_start_drive() needs the account password; "
+                             "create Tesla(email, password) or set tesla.password")
+        return self.command("REMOTE_START", password=password)
+
+    # -- streaming ------------------------------------------------------------------
+
+    def stream(self, callback: Optional[Callable[[dict], Any]] = None, retry: int = 0,
+               indefinitely: bool = False, **kwargs: Any) -> None:
+        """Receive the car's streamed data on change until the stream ends.
+
+        callback: (optional) called with a dict of each update (``timestamp``,
+            ``speed``, ``odometer``, ``soc``, ``elevation``, ``est_heading``,
+            ``est_lat``, ``est_lng``, ``power``, ``shift_state``, ``range``,
+            ``est_range``, ``heading``; empty values are ``None``)
+        retry: (optional) reconnect this many times after the stream ends
+        indefinitely: (optional) reconnect forever
+
+        The car's ``drive_state``, ``charge_state`` and ``vehicle_state`` are always
+        updated. Tesla ends the stream after about 10 seconds without a change.
+        Other keyword arguments go to websocket-client's ``run_forever``
+        (default ``ping_interval=10``). Ctrl-C stops streaming and returns. See
+        :func:`teslapy.streaming.stream`.
+        """
+        from teslapy import streaming
+
+        streaming.stream(self, callback, retry=retry, indefinitely=indefinitely, **kwargs)
