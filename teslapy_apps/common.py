@@ -18,7 +18,7 @@ import os
 import sys
 import tempfile
 import traceback
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import requests
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 DEMO_EMAIL = "elon@tesla.com"
 DEMO_PASSWORD = "starship"
+Geocoder = Callable[[float, float], Optional[str]]
 URL_SETTINGS = ("sso_base_url", "api_base_url", "streaming_base_url", "compositor_url")
 
 
@@ -133,9 +134,24 @@ def login(tesla: teslapy.Tesla) -> None:
         raise LoginFailed(one_line(error)) from error
 
 
+def nominatim_geocoder(timeout: float = 2.0) -> Optional[Geocoder]:
+    """Reverse geocoding through geopy's Nominatim, or None when geopy is missing."""
+    try:
+        from geopy.geocoders import Nominatim
+    except ImportError:
+        return None
+    locator = Nominatim(user_agent="teslapy-apps", timeout=timeout)
+
+    def address(latitude: float, longitude: float) -> Optional[str]:
+        location = locator.reverse((latitude, longitude))
+        return location.address if location else None
+
+    return address
+
+
 @contextlib.contextmanager
-def demo_cloud() -> Iterator[dict]:
-    """Start the simulated Tesla cloud in this process and yield its URL settings.
+def demo_cloud() -> Iterator[Any]:
+    """Start the simulated Tesla cloud in this process and yield the ``Simulator``.
 
     Raises AppError when the simulator package is not installed.
     """
@@ -145,23 +161,29 @@ def demo_cloud() -> Iterator[dict]:
         raise AppError("--demo needs the simulator: pip install 'teslapy[simulator]' (%s)"
                        % error, ExitCode.USAGE) from error
     with running() as simulator:
-        yield {name: simulator.urls[name] for name in URL_SETTINGS}
+        yield simulator
 
 
 @contextlib.contextmanager
 def open_session(email: Optional[str] = None, password: Optional[str] = None,
-                 demo: bool = False, **options) -> Iterator[teslapy.Tesla]:
+                 demo: bool = False,
+                 on_simulator: Optional[Callable[[Any], None]] = None,
+                 **options) -> Iterator[teslapy.Tesla]:
     """Yield a :class:`teslapy.Tesla`, aimed at the in-process simulator with ``demo``.
 
     email: (optional) the account; the demo account when ``demo`` and not given
     password: (optional) the password; the demo password when ``demo`` and not given
     demo: (optional) start the simulator and log in to it with a temporary token cache
+    on_simulator: (optional) called with the demo's ``Simulator`` once it runs
     options: other ``Tesla`` keyword arguments (passcode_getter, verify, proxy, ...)
     Raises AppError when the simulator is needed but not installed.
     """
     with contextlib.ExitStack() as stack:
         if demo:
-            options.update(stack.enter_context(demo_cloud()))
+            simulator = stack.enter_context(demo_cloud())
+            if on_simulator is not None:
+                on_simulator(simulator)
+            options.update({name: simulator.urls[name] for name in URL_SETTINGS})
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="teslapy-demo-"))
             options.setdefault("cache_file", os.path.join(folder, "cache.json"))
             email = email or DEMO_EMAIL

@@ -16,12 +16,12 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import teslapy
 from teslapy_apps.common import (
-    ExitCode, configure_logging, describe_error, login, LoginFailed, open_session, run_app,
+    ExitCode, Geocoder, LoginFailed, configure_logging, describe_error, login,
+    nominatim_geocoder, open_session, run_app,
 )
 
 logger = logging.getLogger(__name__)
 
-Geocoder = Callable[[float, float], Optional[str]]
 Rows = List[Tuple[str, str]]
 LOGIN_ATTEMPTS = 3
 PANEL_WIDTH = 38
@@ -75,21 +75,6 @@ class Console:
         choice = self.ask_number("Choice [1-%d, empty to cancel]: " % len(options),
                                  1, len(options))
         return None if choice is None else choice - 1
-
-
-def nominatim_geocoder(timeout: float = 2.0) -> Optional[Geocoder]:
-    """Reverse geocoding through geopy's Nominatim, or None when geopy is missing."""
-    try:
-        from geopy.geocoders import Nominatim
-    except ImportError:
-        return None
-    locator = Nominatim(user_agent="teslapy-menu", timeout=timeout)
-
-    def address(latitude: float, longitude: float) -> Optional[str]:
-        location = locator.reverse((latitude, longitude))
-        return location.address if location else None
-
-    return address
 
 
 def show(value: Any) -> str:
