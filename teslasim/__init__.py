@@ -1,1 +1,4 @@
-"""A simulated Tesla cloud (SSO, Owner API, streaming, image compositor) on loopback."""
+"""A simulated Tesla cloud (SSO, Owner API, streaming, image compositor) on loopback.
+
+Run it with ``python -m teslasim`` or, from Python, ``teslasim.server.running()``.
+"""

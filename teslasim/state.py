@@ -65,6 +65,8 @@ class Settings:
     refresh_grace_period: float = 30.0      # a used refresh token still works this long
     stream_idle_timeout: float = 10.0       # streaming: data:error after this long unchanged
     vehicle_idle_sleep: float = 900.0       # an online, parked car falls asleep when unpolled
+    auth_code_lifetime: float = 600.0       # SSO authorization code, seconds
+    mfa_max_attempts: int = 5               # wrong passcodes before a transaction is locked
 
 
 @dataclass
@@ -103,6 +105,7 @@ class VehicleState:
     route: Optional[list] = None
     woken_at: Optional[float] = None        # when a wake_up was accepted
     last_polled: float = 0.0                # last online-only call (keeps it awake)
+    pins: dict = field(default_factory=dict)    # valet / speed-limit PINs (never served)
 
     @property
     def id(self) -> int:
@@ -183,6 +186,58 @@ class TokenRecord:
     revoked: bool = False
 
 
+@dataclass
+class SsoTransaction:
+    """One sign-in in progress at the SSO, tied to the browser's ``tesla-auth.sid`` cookie."""
+
+    transaction_id: str
+    sid: str
+    region: str                     # region of the SSO host that started it
+    client_id: str
+    redirect_uri: str
+    state: str
+    code_challenge: str
+    scope: str
+    login_hint: str = ""
+    csrf: str = ""
+    email: Optional[str] = None     # set once the credentials were accepted
+    phase: str = "authenticate"     # authenticate -> mfa -> done
+    captcha_required: bool = False
+    submits: int = 0
+    mfa_verified: bool = False
+    mfa_failures: int = 0
+
+
+@dataclass
+class AuthCode:
+    """An authorization code handed to the callback; single use, short-lived."""
+
+    code: str
+    email: str
+    region: str
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    state: str
+    scope: str
+    issued_at: float
+    used: bool = False
+    access_tokens: list = field(default_factory=list)
+
+
+@dataclass
+class RefreshGrant:
+    """An SSO refresh token. Rotated on use; a used one works ``refresh_grace_period`` longer."""
+
+    email: str
+    region: str
+    client_id: str
+    scope: str
+    issued_at: float
+    used_at: Optional[float] = None
+    revoked: bool = False
+
+
 class World:
     """All state of one simulated Tesla cloud. Thread-safe through ``lock``."""
 
@@ -206,6 +261,13 @@ class World:
             for e in fleet.get("energy_sites", [])
         ]
         self.bearers: dict[str, TokenRecord] = {}
+        # SSO: sessions by cookie (captcha answers), sign-ins, codes, refresh tokens.
+        self.secret = secrets.token_bytes(32)           # signs this world's JWTs
+        self.sso_sessions: dict[str, dict] = {}
+        self.transactions: dict[str, SsoTransaction] = {}
+        self.auth_codes: dict[str, AuthCode] = {}
+        self.refresh_grants: dict[str, RefreshGrant] = {}
+        self.used_passcodes: set[tuple[str, int]] = set()   # (factor id, time step)
 
     # -- construction -------------------------------------------------------
 

@@ -1,0 +1,136 @@
+"""Build the simulated services as Starlette apps sharing one world and one fault plan.
+
+Services: ``sso`` (global SSO), ``sso_cn`` (China SSO, same routes, reached by
+redirect), ``api`` (Owner API, energy routes and Tesla's unknown-route answer),
+``streaming`` (websocket) and ``compositor`` (vehicle images). Every app holds the
+world at ``app.state.world``, the URL map at ``app.state.urls``, the fault plan at
+``app.state.faults``, its own name at ``app.state.service`` and its SSO region at
+``app.state.region`` (``cn`` for ``sso_cn``, else ``global``).
+
+Errors are rendered by one handler as Tesla's envelope
+``{"response": null, "error": "<text>", "error_description": ""}``: raise
+``HTTPException(status, detail="<text>", headers=...)`` in a handler. A route that does
+not exist answers 404 ``{"response": null, "error": "not_found", "error_description": ""}``
+(the answer Tesla gives for an unknown vehicle or path); an unexpected failure answers
+500 with ``"error": "internal_server_error"`` and never a stack trace.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Optional
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from teslasim.faults import FaultMiddleware, FaultPlan
+from teslasim.state import World
+
+logger = logging.getLogger(__name__)
+
+SERVICES = ("sso", "sso_cn", "api", "streaming", "compositor")
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def error_response(status: int, error: str, description: str = "",
+                   headers: Optional[dict] = None) -> JSONResponse:
+    """Tesla's error envelope with ``status``."""
+    return JSONResponse({"response": None, "error": error, "error_description": description},
+                        status_code=status, headers=headers)
+
+
+def _default_error_text(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_")
+    except ValueError:
+        return "error"
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail
+    try:
+        default = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        default = ""
+    if not detail or detail == default:
+        detail = _default_error_text(exc.status_code)
+    return error_response(exc.status_code, str(detail), headers=exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error in %s %s", request.method, request.url.path)
+    return error_response(500, "internal_server_error")
+
+
+async def unknown_route(request: Request) -> JSONResponse:
+    """Tesla's answer for a path it does not serve."""
+    return error_response(404, "not_found")
+
+
+UNKNOWN_ROUTE = Route("/{path:path}", unknown_route, methods=ALL_METHODS, name="unknown_route")
+
+
+async def read_params(request: Request) -> dict:
+    """The request's parameters: query string, then a JSON object or form body on top.
+
+    GET bodies are ignored (clients attach ``{}`` to GETs). Raises ``HTTPException``
+    400 for a body that is not a JSON object or not form-encoded.
+    """
+    params: dict = dict(request.query_params)
+    if request.method in ("GET", "HEAD"):
+        return params
+    raw = await request.body()
+    if not raw.strip():
+        return params
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded":
+        try:
+            params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True,
+                                    strict_parsing=False))
+        except UnicodeDecodeError:
+            raise HTTPException(400, "invalid_request: form body is not UTF-8") from None
+        return params
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(400, "invalid_request: body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "invalid_request: body must be a JSON object")
+    params.update(body)
+    return params
+
+
+def create_apps(world: World, urls: dict, faults: Optional[FaultPlan] = None
+                ) -> dict[str, Starlette]:
+    """One Starlette app per service (see the module docstring), keyed by service name."""
+    from teslasim.routes import compositor, energy, owner_api, sso, streaming
+
+    faults = faults if faults is not None else FaultPlan()
+    tables = {
+        "sso": list(sso.ROUTES),
+        "sso_cn": list(sso.ROUTES),
+        "api": list(owner_api.ROUTES) + list(energy.ROUTES) + [UNKNOWN_ROUTE],
+        "streaming": list(streaming.ROUTES),
+        "compositor": list(compositor.ROUTES),
+    }
+    apps = {}
+    for service in SERVICES:
+        app = Starlette(
+            routes=tables[service],
+            middleware=[Middleware(FaultMiddleware, service=service)],
+            exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        )
+        app.state.world = world
+        app.state.urls = urls
+        app.state.faults = faults
+        app.state.service = service
+        app.state.region = "cn" if service == "sso_cn" else "global"
+        apps[service] = app
+    return apps

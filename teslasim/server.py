@@ -1,0 +1,191 @@
+"""Run the simulated Tesla cloud under Hypercorn: every service on its own loopback port.
+
+All five listeners are served by one asyncio event loop in a background thread. The
+listening sockets are bound before the thread starts (free ports with ``port=0``), so
+the URLs are known at once and clients may connect immediately::
+
+    with running() as sim:
+        requests.get(sim.urls["api_base_url"] + "status")   # 'ok'
+        sim.world.clock.advance(3600)
+        sim.faults.add(service="api", path="vehicle_data", status=503)
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from teslasim.app import SERVICES, create_apps
+from teslasim.faults import FaultPlan
+from teslasim.state import World
+
+logger = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT = 10.0
+SHUTDOWN_TIMEOUT = 10.0
+ENV_KEYS = {
+    "TESLAPY_SSO_BASE_URL": "sso_base_url",
+    "TESLAPY_API_BASE_URL": "api_base_url",
+    "TESLAPY_STREAMING_BASE_URL": "streaming_base_url",
+    "TESLAPY_COMPOSITOR_URL": "compositor_url",
+}
+
+
+def _url_host(host: str) -> str:
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=128)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+class Simulator:
+    """The running simulator: its world, URLs, client environment and fault plan.
+
+    ``port=0`` picks free ports; any other ``port`` P gives sso P, sso_cn P+1, api P+2,
+    streaming P+3 and compositor P+4. Raises ``OSError`` when a port cannot be bound.
+    """
+
+    def __init__(self, world: Optional[World] = None, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        self.world = world if world is not None else World.demo()
+        self.host = host
+        self.faults = FaultPlan()
+        self._sockets: dict[str, socket.socket] = {}
+        try:
+            for index, service in enumerate(SERVICES):
+                self._sockets[service] = _listen(host, port + index if port else 0)
+        except OSError:
+            self._close_sockets()
+            raise
+        ports = {name: sock.getsockname()[1] for name, sock in self._sockets.items()}
+        self.ports = ports
+        base = "http://" + _url_host(host)
+        self.urls = {
+            "sso_base_url": f"{base}:{ports['sso']}/",
+            "sso_cn_base_url": f"{base}:{ports['sso_cn']}/",
+            "api_base_url": f"{base}:{ports['api']}/",
+            "streaming_base_url": f"ws://{_url_host(host)}:{ports['streaming']}/streaming/",
+            "compositor_url": f"{base}:{ports['compositor']}/v1/compositor/",
+        }
+        self.env = {name: self.urls[key] for name, key in ENV_KEYS.items()}
+        self.apps = create_apps(self.world, self.urls, self.faults)
+        self._thread: Optional[threading.Thread] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._stop: Optional[asyncio.Event] = None
+        self._started = threading.Event()
+        self.error: Optional[BaseException] = None
+
+    def reset(self, world: Optional[World] = None) -> World:
+        """Serve a fresh demo world (or ``world``) on every service and clear all faults."""
+        world = world if world is not None else World.demo()
+        self.world = world
+        for app in self.apps.values():
+            app.state.world = world
+        self.faults.clear()
+        return world
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start serving in a background thread; returns once the event loop runs."""
+        if self._thread is not None:
+            raise RuntimeError("simulator already started")
+        self._thread = threading.Thread(target=self._run, name="teslasim", daemon=True)
+        self._thread.start()
+        if not self._started.wait(STARTUP_TIMEOUT):
+            raise RuntimeError("simulator did not start")
+        if self.error is not None:
+            raise RuntimeError("simulator failed to start") from self.error
+
+    def stop(self) -> None:
+        """Stop serving, close every listener and wait for the thread to end."""
+        thread, loop, stop = self._thread, self._loop, self._stop
+        if thread is None:
+            self._close_sockets()
+            return
+        if loop is not None and stop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:        # loop already closed
+                pass
+        thread.join(SHUTDOWN_TIMEOUT)
+        self._thread = None
+        self._close_sockets()
+
+    def __enter__(self) -> "Simulator":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def _close_sockets(self) -> None:
+        for sock in self._sockets.values():
+            if sock.fileno() != -1:
+                sock.close()
+
+    def _config(self, service: str) -> Config:
+        config = Config()
+        # Hypercorn takes the listening socket over: it closes it when serving ends.
+        config.bind = [f"fd://{self._sockets[service].detach()}"]
+        config.accesslog = None
+        config.errorlog = logging.getLogger("teslasim.hypercorn")
+        config.graceful_timeout = 1.0
+        return config
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._serve_all())
+        except BaseException as error:      # reported to start()/the log, thread ends
+            self.error = error
+            logger.exception("simulator stopped with an error")
+        finally:
+            self._started.set()
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
+
+    async def _serve_all(self) -> None:
+        self._stop = asyncio.Event()
+        configs = {service: self._config(service) for service in SERVICES}
+
+        async def serve_one(service: str) -> None:
+            try:
+                await serve(self.apps[service], configs[service],
+                            shutdown_trigger=self._stop.wait)
+            except BaseException:
+                self._stop.set()        # one service failing stops them all
+                raise
+
+        tasks = [asyncio.ensure_future(serve_one(service)) for service in SERVICES]
+        asyncio.get_running_loop().call_soon(self._started.set)
+        await asyncio.gather(*tasks)
+
+
+@contextmanager
+def running(world: Optional[World] = None, host: str = "127.0.0.1",
+            port: int = 0) -> Iterator[Simulator]:
+    """Serve the simulator in a background thread for the ``with`` block, then stop it."""
+    simulator = Simulator(world, host, port)
+    simulator.start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
