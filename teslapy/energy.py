@@ -11,7 +11,7 @@ from datetime import datetime, timezone as dt_timezone
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from teslapy._types import JsonDict
-from teslapy.errors import ProductError
+from teslapy.errors import ProductError, ResponseError
 
 if TYPE_CHECKING:
     from teslapy.session import Tesla
@@ -43,9 +43,9 @@ class Product(JsonDict):
         self.tesla = tesla
 
     def _response(self, reply: Any, name: str) -> Any:
-        """The ``response`` of a reply; ``ProductError`` when the reply has none."""
+        """The ``response`` of a reply; ``ResponseError`` when the reply has none."""
         if not isinstance(reply, dict) or "response" not in reply:
-            raise ProductError(f"{name} gave an unexpected reply without a 'response': "
+            raise ResponseError(f"{name} gave an unexpected reply without a 'response': "
                                f"{str(reply)[:200]!r}")
         return reply["response"]
 
@@ -53,7 +53,7 @@ class Product(JsonDict):
         """Call a read endpoint and return its ``response`` object."""
         response = self._response(self.api(name, **kwargs), name)
         if not isinstance(response, dict):
-            raise ProductError(f"{name} gave an unexpected reply: {str(response)[:200]!r}")
+            raise ResponseError(f"{name} gave an unexpected reply: {str(response)[:200]!r}")
         return response
 
     def api(self, name: str, **kwargs: Any) -> JsonDict:
@@ -117,14 +117,15 @@ class Product(JsonDict):
         Accepts ``code`` 201 or 200 (also spelled ``Code``/``Message``) and a plain
         text response.
 
-        Raises ``ProductError(message)`` when the code is anything else or the reply
-        is malformed, ``HTTPError`` for errors Tesla returns.
+        Raises ``ProductError(message)`` when the code is anything else,
+        ``ResponseError`` when the reply is malformed, ``HTTPError`` for errors Tesla
+        returns.
         """
         response = self._response(self.api(name, **kwargs), name)
         if isinstance(response, str):
             return response
         if not isinstance(response, dict):
-            raise ProductError(f"{name} gave an unexpected reply: {str(response)[:200]!r}")
+            raise ResponseError(f"{name} gave an unexpected reply: {str(response)[:200]!r}")
         code = response.get("code", response.get("Code"))
         message = response.get("message", response.get("Message"))
         if code in ACCEPTED_CODES:

@@ -16,7 +16,7 @@ import requests
 
 from teslapy import codes
 from teslapy._types import JsonDict
-from teslapy.errors import VehicleError
+from teslapy.errors import ResponseError, VehicleError
 
 if TYPE_CHECKING:
     from teslapy.session import Tesla
@@ -30,12 +30,12 @@ DEFAULT_IMAGE_SIZE = 640
 def _response(reply: Any, name: str, kind: type = dict) -> Any:
     """Return the ``response`` member of an API reply, checking its type.
 
-    Raises ``VehicleError`` naming the endpoint when the reply is not shaped as
+    Raises ``ResponseError`` naming the endpoint when the reply is not shaped as
     ``{"response": <kind>}``.
     """
     response = reply.get("response") if isinstance(reply, dict) else None
     if not isinstance(response, kind):
-        raise VehicleError(f"{name} gave an unexpected reply without a "
+        raise ResponseError(f"{name} gave an unexpected reply without a "
                            f"{kind.__name__} 'response': {str(reply)[:200]!r}")
     return response
 
@@ -193,7 +193,7 @@ class Vehicle(JsonDict):
             self.get_vehicle_data()
         settings = self.get("gui_settings")
         if not isinstance(settings, dict):
-            raise VehicleError(f"VEHICLE_DATA of {self._display_name()} has no gui_settings")
+            raise ResponseError(f"VEHICLE_DATA of {self._display_name()} has no gui_settings")
         return settings
 
     def dist_units(self, miles: Optional[float], speed: bool = False) -> Optional[str]:
@@ -233,12 +233,12 @@ class Vehicle(JsonDict):
         """Send a vehicle command and return its result.
 
         Raises ``VehicleError(reason)`` when the car answers ``result: false``
-        (e.g. ``user_not_present``) or the reply has no result; ``HTTPError`` (408)
-        when the car is asleep.
+        (e.g. ``user_not_present``), ``ResponseError`` when the reply has no result,
+        ``HTTPError`` (408) when the car is asleep.
         """
         response = _response(self.api(name, **kwargs), name)
         if "result" not in response:
-            raise VehicleError(f"{name} gave an unexpected reply without a result: "
+            raise ResponseError(f"{name} gave an unexpected reply without a result: "
                                f"{str(response)[:200]!r}")
         if not response["result"]:
             raise VehicleError(response.get("reason") or f"{name} was not accepted")
