@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -185,3 +189,32 @@ def test_unreachable_streaming_server_raises_after_the_retries(tesla):
     tesla.streaming_base_url = "ws://127.0.0.1:9/streaming/"
     with pytest.raises((OSError, streaming.websocket.WebSocketException)):
         car.stream(ping_interval=0)
+
+
+STREAM_SCRIPT = r"""
+import sys
+import teslapy
+
+with teslapy.Tesla("elon@tesla.com", "starship", cache_file=sys.argv[1]) as tesla:
+    car = next(v for v in tesla.vehicle_list() if v["display_name"] == "Road Runner")
+    car.stream(lambda record: print("update", record["est_lat"], flush=True), retry=3)
+    print("stream returned", flush=True)
+"""
+
+
+def test_ctrl_c_stops_the_stream_cleanly(sim_env, cache_file):
+    process = subprocess.Popen(
+        [sys.executable, "-c", STREAM_SCRIPT, cache_file], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, **sim_env})
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("update ")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert out.rstrip().endswith("stream returned")
+    assert "Traceback" not in err
