@@ -122,6 +122,11 @@ def run_app(body: Callable[[], int], debug: bool = False) -> int:
     """Run an app's body; errors become a message on stderr and an exit code."""
     try:
         return int(body())
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): stop quietly.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.OK)
     except (Exception, KeyboardInterrupt) as error:
         return int(report_error(error, debug))
 
