@@ -1,0 +1,221 @@
+"""The simulated streaming websocket: hello, subscribe, live updates, idle end, errors."""
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import time
+
+import pytest
+import websocket
+
+from teslasim.routes.streaming import COLUMNS, POLL_INTERVAL
+
+EMAIL = "elon@tesla.com"
+TIMS_TESLA = "1234567890"          # online, parked, charging
+NIKOLA = "2345678901"              # asleep
+ROAD_RUNNER = "3456789012"         # online, driving a loop
+OTHER_ACCOUNTS_CAR = "4567890123"
+WAIT = 10                          # seconds a test waits for a frame before failing
+
+
+@pytest.fixture
+def token(world):
+    return world.issue_bearer(EMAIL, "owner", 3600)
+
+
+@pytest.fixture
+def connect(sim):
+    sockets = []
+
+    def open_socket():
+        ws = websocket.create_connection(sim.urls["streaming_base_url"], timeout=WAIT)
+        sockets.append(ws)
+        return ws
+
+    yield open_socket
+    for ws in sockets:
+        try:
+            ws.close()
+        except (OSError, websocket.WebSocketException):
+            pass                        # already gone
+
+
+def _receive(ws) -> dict:
+    return json.loads(ws.recv())
+
+
+def _subscribe(ws, token: str, tag: str, columns=COLUMNS) -> None:
+    ws.send(json.dumps({"msg_type": "data:subscribe_oauth", "token": token,
+                        "value": ",".join(columns), "tag": tag}))
+
+
+def _parse(value: str) -> dict:
+    """Parse a record the way clients do: each field a Python literal, empty means None."""
+    fields = value.split(",")
+    assert len(fields) == 1 + len(COLUMNS)
+    parsed = {}
+    for name, text in zip(("timestamp",) + COLUMNS, fields):
+        if text == "":
+            parsed[name] = None
+        else:
+            try:
+                parsed[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                parsed[name] = text
+    return parsed
+
+
+def _hello(ws) -> None:
+    assert _receive(ws) == {"msg_type": "control:hello", "connection_timeout": 0}
+
+
+def test_hello_on_connect(connect):
+    _hello(connect())
+
+
+def test_a_driving_car_streams_changing_records(connect, token):
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, token, ROAD_RUNNER)
+    records = []
+    while len(records) < 3:
+        message = _receive(ws)
+        assert message["msg_type"] == "data:update", message
+        assert message["tag"] == ROAD_RUNNER
+        records.append(_parse(message["value"]))
+    for record in records:
+        assert isinstance(record["timestamp"], int)
+        assert isinstance(record["speed"], int) and 15 <= record["speed"] <= 50
+        assert isinstance(record["odometer"], float)
+        assert isinstance(record["soc"], int) and 0 < record["soc"] <= 100
+        assert isinstance(record["elevation"], int)
+        assert isinstance(record["est_lat"], float) and 52.4 < record["est_lat"] < 52.6
+        assert isinstance(record["est_lng"], float) and 13.3 < record["est_lng"] < 13.5
+        assert isinstance(record["power"], int)
+        assert record["shift_state"] == "D"
+        assert isinstance(record["range"], int) and isinstance(record["est_range"], int)
+        assert record["heading"] == record["est_heading"]
+    assert records[0]["timestamp"] < records[1]["timestamp"] < records[2]["timestamp"]
+    positions = {(r["est_lat"], r["est_lng"]) for r in records}
+    assert len(positions) == 3
+    assert records[0]["odometer"] <= records[2]["odometer"]
+
+
+def test_a_parked_car_sends_its_record_then_disconnects_when_idle(connect, token, world):
+    world.settings.stream_idle_timeout = 0.6
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, token, TIMS_TESLA)
+    update = _receive(ws)
+    assert update["msg_type"] == "data:update"
+    record = _parse(update["value"])
+    assert record["speed"] is None and record["shift_state"] is None
+    assert record["soc"] == 44 and record["odometer"] == 6963.1
+    assert (record["est_lat"], record["est_lng"]) == (52.531951, 6.156999)
+    assert record["range"] == 99 and record["est_range"] == 78 and record["heading"] == 240
+    assert _receive(ws) == {"msg_type": "data:error", "tag": TIMS_TESLA,
+                            "error_type": "vehicle_disconnected", "value": "disconnected"}
+    # the socket stays open: subscribing again starts over
+    _subscribe(ws, token, TIMS_TESLA)
+    assert _receive(ws)["msg_type"] == "data:update"
+    assert _receive(ws)["error_type"] == "vehicle_disconnected"
+
+
+def test_a_car_that_stops_driving_goes_quiet(connect, token, world):
+    world.settings.stream_idle_timeout = 0.6
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, token, ROAD_RUNNER)
+    assert _parse(_receive(ws)["value"])["shift_state"] == "D"
+    car = world.vehicle_by_vehicle_id(EMAIL, ROAD_RUNNER)
+    with world.lock:
+        car.route = None
+    while True:
+        message = _receive(ws)
+        if message["msg_type"] != "data:update":
+            break
+        last = _parse(message["value"])
+    assert message["error_type"] == "vehicle_disconnected"
+    assert last["shift_state"] == "P" and last["speed"] is None
+
+
+def test_an_asleep_car_sends_no_update(connect, token, world):
+    world.settings.stream_idle_timeout = 0.6
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, token, NIKOLA)
+    assert _receive(ws) == {"msg_type": "data:error", "tag": NIKOLA,
+                            "error_type": "vehicle_disconnected", "value": "disconnected"}
+    assert world.vehicle_by_vehicle_id(EMAIL, NIKOLA).data["state"] == "asleep"
+
+
+def test_an_offline_car_gives_a_vehicle_error(connect, token, world):
+    world.vehicle_by_vehicle_id(EMAIL, NIKOLA).data["state"] = "offline"
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, token, NIKOLA)
+    message = _receive(ws)
+    assert message["msg_type"] == "data:error" and message["error_type"] == "vehicle_error"
+    assert message["tag"] == NIKOLA and message["value"]
+
+
+@pytest.mark.parametrize("bad_token", ["", "not-a-token", None])
+def test_a_bad_token_gives_a_client_error(connect, bad_token):
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, bad_token, ROAD_RUNNER)
+    assert _receive(ws) == {"msg_type": "data:error", "tag": ROAD_RUNNER,
+                            "error_type": "client_error", "value": "Can't validate token. "}
+
+
+def test_an_expired_token_gives_a_client_error(connect, token, world):
+    world.expire_bearers(EMAIL)
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, token, ROAD_RUNNER)
+    assert _receive(ws)["value"] == "Can't validate token. "
+
+
+@pytest.mark.parametrize("tag", [OTHER_ACCOUNTS_CAR, "12345678901234567", "", "nope"])
+def test_a_tag_that_is_not_one_of_the_accounts_cars_gives_an_error(connect, token, tag):
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, token, tag)
+    message = _receive(ws)
+    assert message["msg_type"] == "data:error" and message["error_type"] == "client_error"
+    assert message["tag"] == tag and message["value"]
+
+
+def test_unsubscribe_stops_the_updates(connect, token):
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, token, ROAD_RUNNER)
+    assert _receive(ws)["msg_type"] == "data:update"
+    ws.send(json.dumps({"msg_type": "data:unsubscribe", "tag": ROAD_RUNNER}))
+    ws.send("first marker")             # answered with an error frame, in order
+    while _receive(ws)["msg_type"] == "data:update":
+        pass                            # updates sent before the unsubscribe arrived
+    deadline = time.monotonic() + 3 * POLL_INTERVAL
+    while time.monotonic() < deadline:  # several polls pass without an update
+        ws.send("marker")
+        message = _receive(ws)
+        assert message["msg_type"] == "data:error", message
+        assert message["error_type"] == "client_error"
+        time.sleep(0.05)
+
+
+def test_abrupt_disconnects_leave_the_server_healthy(connect, token, caplog):
+    caplog.set_level(logging.WARNING)
+    for _ in range(3):
+        ws = connect()
+        _hello(ws)
+        _subscribe(ws, token, ROAD_RUNNER)
+        assert _receive(ws)["msg_type"] == "data:update"
+        ws.sock.close()                 # no close frame: the TCP connection just ends
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, token, ROAD_RUNNER)
+    assert _receive(ws)["msg_type"] == "data:update"
+    ws.ping("alive")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
