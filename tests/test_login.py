@@ -1,0 +1,295 @@
+"""Every way a login through the simulated SSO can go, as a user of ``Tesla`` sees it."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import struct
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+import teslapy
+from teslapy import CustomOAuth2Error, InvalidGrantError
+
+PASSWORD = "starship"
+
+
+# -- an authenticator app (RFC 6238: HMAC-SHA-1, 6 digits, 30 s steps) -------------------
+
+
+def totp(secret: str, now: float, step: int = 30, digits: int = 6) -> str:
+    """The passcode an authenticator app shows at Unix time ``now`` for a base32 secret."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(now // step)), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return str(number % 10 ** digits).zfill(digits)
+
+
+def test_totp_matches_the_rfc_6238_vectors():
+    # RFC 6238 appendix B, SHA-1 seed "12345678901234567890", last 6 digits
+    secret = base64.b32encode(b"12345678901234567890").decode()
+    assert totp(secret, 59) == "287082"
+    assert totp(secret, 1111111109) == "081804"
+    assert totp(secret, 2000000000) == "279037"
+
+
+def factor_secret(world, email: str, name: str) -> str:
+    return next(f.secret for f in world.account(email).factors if f.name == name)
+
+
+def passcode_for(world, email: str, name: str):
+    """A passcode getter reading the simulator's clock, as a phone beside it would."""
+    return lambda: totp(factor_secret(world, email, name), world.clock.now())
+
+
+def read_captcha(svg: bytes) -> str:
+    """Solve the captcha the way a person does: read the drawn characters in order."""
+    root = ElementTree.fromstring(svg)
+    return "".join(node.text or "" for node in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+def cached(cache_file: str) -> dict:
+    with open(cache_file, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+# -- plain login ---------------------------------------------------------------------------
+
+
+def test_plain_login_gets_an_owner_api_token_and_caches_it(make_tesla, sim, cache_file):
+    tesla = make_tesla("elon@tesla.com", PASSWORD)
+    assert not tesla.authorized
+    token = tesla.fetch_token()
+    assert tesla.authorized and token is tesla.token
+    assert token["access_token"].startswith("qts-")
+    assert token["expires_in"] == 3888000 and isinstance(token["created_at"], int)
+    assert tesla.sso_token["refresh_token"] and tesla.sso_token["access_token"]
+    entry = cached(cache_file)["elon@tesla.com"]
+    assert entry == {"url": sim.urls["sso_base_url"], "sso": tesla.sso_token, "ownerapi": tesla.token}
+    assert [v["display_name"] for v in tesla.vehicle_list()] == ["Tim's Tesla", "Nikola", "Road Runner"]
+
+
+def test_fetch_token_with_a_cached_token_makes_no_sso_call(make_tesla, sim):
+    make_tesla().fetch_token()
+    sso_down = sim.faults.add(service="sso", status=500, times=None)
+    again = make_tesla("elon@tesla.com", "")
+    assert again.fetch_token()["access_token"] == again.token["access_token"]
+    assert again.vehicle_list()
+    assert sso_down.hits == 0
+
+
+def test_no_password_and_nothing_cached_is_a_clear_error(make_tesla, cache_file):
+    with pytest.raises(ValueError, match="No usable token is cached for elon@tesla.com; give the password"):
+        make_tesla("elon@tesla.com", "").fetch_token()
+
+
+def test_wrong_password_is_rejected_with_the_server_message(make_tesla, cache_file, tmp_path):
+    tesla = make_tesla("elon@tesla.com", "hunter2")
+    with pytest.raises(ValueError) as caught:
+        tesla.fetch_token()
+    assert str(caught.value) == "Credentials rejected. Invalid credentials"
+    assert not tesla.authorized
+    assert list(tmp_path.iterdir()) == []       # nothing cached
+
+
+# -- captcha ------------------------------------------------------------------------------------
+
+
+def test_captcha_is_solved_before_the_first_submit(make_tesla):
+    images = []
+
+    def solver(svg):
+        images.append(svg)
+        return read_captcha(svg)
+
+    tesla = make_tesla("captcha@tesla.com", PASSWORD, captcha_solver=solver)
+    tesla.fetch_token()
+    assert tesla.authorized
+    assert len(images) == 1 and images[0].startswith(b"<svg")
+
+
+def test_captcha_asked_after_a_submit_is_solved_and_sent_once_more(make_tesla):
+    images = []
+    tesla = make_tesla("recheck@tesla.com", PASSWORD)
+    tesla.captcha_solver = lambda svg: images.append(svg) or read_captcha(svg)   # set as attribute
+    tesla.fetch_token()
+    assert tesla.authorized and len(images) == 1
+
+
+def test_empty_captcha_answer_stops_the_login(make_tesla):
+    tesla = make_tesla("captcha@tesla.com", PASSWORD, captcha_solver=lambda svg: "")
+    with pytest.raises(ValueError, match="^Missing captcha response$"):
+        tesla.fetch_token()
+
+
+def test_wrong_captcha_is_retried_once_then_rejected(make_tesla):
+    answers = []
+    tesla = make_tesla("captcha@tesla.com", PASSWORD, captcha_solver=lambda svg: answers.append(1) or "0000")
+    with pytest.raises(ValueError) as caught:
+        tesla.fetch_token()
+    assert str(caught.value) == "Credentials rejected. Captcha does not match"
+    assert len(answers) == 2
+
+
+# -- MFA -----------------------------------------------------------------------------------------
+
+
+def test_a_single_factor_is_used_without_asking(make_tesla, world):
+    def selector(factors):
+        raise AssertionError("one factor must be chosen automatically")
+
+    tesla = make_tesla("solo@tesla.com", PASSWORD, passcode_for(world, "solo@tesla.com", "Phone"), selector)
+    tesla.fetch_token()
+    assert tesla.authorized
+
+
+def test_two_factors_chosen_by_name(make_tesla, world):
+    offered = []
+
+    def selector(factors):
+        offered.extend(f["name"] for f in factors)
+        return "Device #2"
+
+    tesla = make_tesla("mfa@tesla.com", PASSWORD, passcode_for(world, "mfa@tesla.com", "Device #2"), selector)
+    tesla.fetch_token()
+    assert tesla.authorized and offered == ["Device #1", "Device #2"]
+    assert tesla.vehicle_list()[0]["display_name"] == "Second Signal"
+
+
+def test_two_factors_chosen_by_dict(make_tesla, world):
+    tesla = make_tesla("mfa@tesla.com", PASSWORD)
+    tesla.passcode_getter = passcode_for(world, "mfa@tesla.com", "Device #1")
+    tesla.factor_selector = lambda factors: factors[0]
+    tesla.fetch_token()
+    assert tesla.authorized
+
+
+def test_passcode_of_the_other_device_is_invalid(make_tesla, world):
+    tesla = make_tesla("mfa@tesla.com", PASSWORD, passcode_for(world, "mfa@tesla.com", "Device #1"),
+                       lambda factors: "Device #2")
+    with pytest.raises(ValueError, match="^Invalid passcode$"):
+        tesla.fetch_token()
+    assert not tesla.authorized
+
+
+def test_malformed_passcode_gives_the_server_message(make_tesla):
+    tesla = make_tesla("solo@tesla.com", PASSWORD, lambda: "12ab")
+    with pytest.raises(ValueError, match="^Passcode must be 6 digits$"):
+        tesla.fetch_token()
+
+
+def test_unknown_factor_name_is_a_value_error(make_tesla):
+    tesla = make_tesla("mfa@tesla.com", PASSWORD, lambda: "123456", lambda factors: "Device #9")
+    with pytest.raises(ValueError, match="^No such factor name Device #9$"):
+        tesla.fetch_token()
+
+
+@pytest.mark.parametrize("email, passcode, factor", [
+    ("solo@tesla.com", "", None),                 # empty passcode
+    ("mfa@tesla.com", "", "Device #1"),           # empty passcode after choosing
+    ("mfa@tesla.com", "123456", ""),              # empty factor
+])
+def test_empty_passcode_or_factor_cancels_the_login(make_tesla, tmp_path, email, passcode, factor):
+    tesla = make_tesla(email, PASSWORD, lambda: passcode, lambda factors: factor)
+    with pytest.raises(CustomOAuth2Error) as caught:
+        tesla.fetch_token()
+    assert str(caught.value) == "(login_cancelled) User cancelled login"
+    assert not tesla.authorized and list(tmp_path.iterdir()) == []
+
+
+# -- region redirect -------------------------------------------------------------------------
+
+
+def test_china_account_follows_the_region_redirect_and_stays_there(make_tesla, sim, cache_file):
+    tesla = make_tesla("cn@tesla.cn", PASSWORD)
+    tesla.fetch_token()
+    cn_base = sim.urls["sso_cn_base_url"]
+    assert tesla.token["access_token"].startswith("cn-")
+    assert tesla.active_sso_base_url == cn_base
+    assert tesla.sso_base_url == sim.urls["sso_base_url"]          # the setting is unchanged
+    assert cached(cache_file)["cn@tesla.cn"]["url"] == cn_base
+    # The cn SSO only honours its own refresh tokens: this succeeds only at the cn host.
+    old = tesla.token["access_token"]
+    tesla.refresh_token()
+    assert tesla.token["access_token"] != old
+
+
+def test_a_later_process_refreshes_a_china_account_at_the_cn_host(make_tesla, sim):
+    make_tesla("cn@tesla.cn", PASSWORD).fetch_token()
+    global_sso = sim.faults.add(service="sso", status=500, times=None)
+    later = make_tesla("cn@tesla.cn", "")
+    later.refresh_token()
+    assert later.vehicle_list()[0]["display_name"] == "Shanghai Express"
+    assert global_sso.hits == 0
+
+
+# -- failures that must store nothing ---------------------------------------------------------
+
+
+def test_failed_owner_api_exchange_raises_and_stores_nothing(make_tesla, sim, tmp_path):
+    sim.faults.add(service="api", path="^/oauth/token$", status=401,
+                   body={"response": "unsupported_authentication_method_-_please_update_to_the_latest_version"})
+    tesla = make_tesla()
+    with pytest.raises(teslapy.HTTPError) as caught:
+        tesla.fetch_token()
+    assert str(caught.value).startswith(
+        "401 Client Error: unsupported_authentication_method_-_please_update_to_the_latest_version for url: ")
+    assert not tesla.authorized and not tesla.sso_token
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- secrets never reach the logs -----------------------------------------------------------
+
+
+@pytest.fixture
+def everything_at_debug():
+    """Every logger at DEBUG (as ``-d`` does), records collected from the library side."""
+    records = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            if not record.name.startswith(("teslasim", "hypercorn", "asyncio")):
+                records.append(self.format(record))
+
+    handler = Collect(level=logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    names = [None] + list(logging.root.manager.loggerDict)
+    saved = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    yield records
+    logging.getLogger().removeHandler(handler)
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def test_login_refresh_and_calls_never_log_a_secret(make_tesla, world, everything_at_debug):
+    passcodes = []
+
+    def passcode():
+        passcodes.append(totp(factor_secret(world, "solo@tesla.com", "Phone"), world.clock.now()))
+        return passcodes[-1]
+
+    tesla = make_tesla("solo@tesla.com", PASSWORD, passcode)
+    tesla.fetch_token()
+    first_sso, first_owner = dict(tesla.sso_token), dict(tesla.token)
+    codes = list(world.auth_codes)
+    tesla.refresh_token()
+    tesla.vehicle_list()
+    world.expire_bearers()
+    tesla.vehicle_list()                              # 401, refresh and retry
+    text = "\n".join(everything_at_debug)
+    assert "oauth2/v3/token" in text or "oauth/token" in text   # the traffic was logged...
+    secrets = [PASSWORD, *passcodes, *codes]
+    for token in (first_sso, first_owner, tesla.sso_token, tesla.token):
+        secrets += [token.get(key) for key in ("access_token", "refresh_token", "id_token")]
+    secrets = [s for s in secrets if s]
+    assert len(secrets) >= 10
+    for secret in secrets:
+        assert secret not in text                     # ...but none of its secrets
+    assert "code_verifier" not in text and "credential" not in text
