@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 import requests
 
-from teslapy import codes
+from teslapy import codes, streaming
 from teslapy._types import JsonDict
 from teslapy.errors import ResponseError, VehicleError
 
@@ -220,9 +220,10 @@ class Vehicle(JsonDict):
                                         codes.uses_fahrenheit(self._gui_settings()))
 
     def decode_vin(self) -> JsonDict:
-        """Decode the car's VIN: manufacturer, make, body_type, battery_type,
-        drive_unit, year (a string) and plant_code; unlisted values are 'Unknown'.
+        """Decode the car's VIN into a dict of what its positions say.
 
+        Keys: manufacturer, make, body_type, battery_type, drive_unit, year (a string)
+        and plant_code; characters missing from the tables give ``'Unknown'``.
         Raises ``ValueError`` for a malformed VIN. No API call.
         """
         return JsonDict(codes.decode_vin(self.get("vin")))
@@ -275,6 +276,4 @@ class Vehicle(JsonDict):
         (default ``ping_interval=10``). Ctrl-C stops streaming and returns. See
         :func:`teslapy.streaming.stream`.
         """
-        from teslapy import streaming
-
         streaming.stream(self, callback, retry=retry, indefinitely=indefinitely, **kwargs)
