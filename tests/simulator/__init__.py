@@ -1,0 +1,1 @@
+"""Tests of the simulated Tesla cloud itself, over real sockets."""
