@@ -12,6 +12,7 @@ import getpass
 import logging
 import sys
 import tempfile
+import textwrap
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import teslapy
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 Rows = List[Tuple[str, str]]
 LOGIN_ATTEMPTS = 3
-PANEL_WIDTH = 38
+PANEL_WIDTH = 44
 
 
 class Quit(Exception):
@@ -104,8 +105,10 @@ def panel(title: str, rows: Rows, width: int = PANEL_WIDTH) -> List[str]:
     lines = ["+" + "-" * (width - 2) + "+", "| " + title.center(inner) + " |",
              "+" + "-" * (width - 2) + "+"]
     for label, value in rows:
-        text = "%-16s %s" % (label + ":", value)
-        lines.append("| " + text[:inner].ljust(inner) + " |")
+        wrapped = textwrap.wrap(str(value), inner - 17) or [""]
+        for number, part in enumerate(wrapped):
+            text = "%-16s %s" % (label + ":" if number == 0 else "", part)
+            lines.append("| " + text.ljust(inner) + " |")
     lines.append("+" + "-" * (width - 2) + "+")
     return lines
 
@@ -182,7 +185,9 @@ class Menu:
             self.say("  %-14s %s" % (key.replace("_", " ").capitalize() + ":", value))
         codes = self.call("Option codes", vehicle.option_code_list)
         if codes:
-            self.say("Option codes:", *("  - " + code for code in codes))
+            self.say("Option codes:", *textwrap.wrap(", ".join(codes), 88,
+                                                      initial_indent="  ",
+                                                      subsequent_indent="  "))
 
     # -- the car's data -------------------------------------------------------
 
