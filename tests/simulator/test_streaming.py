@@ -127,7 +127,8 @@ def test_a_car_that_stops_driving_goes_quiet(connect, token, world):
     ws = connect()
     _hello(ws)
     _subscribe(ws, token, ROAD_RUNNER)
-    assert _parse(_receive(ws)["value"])["shift_state"] == "D"
+    last = _parse(_receive(ws)["value"])
+    assert last["shift_state"] == "D"
     car = world.vehicle_by_vehicle_id(EMAIL, ROAD_RUNNER)
     with world.lock:
         car.route = None
