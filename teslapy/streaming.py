@@ -232,8 +232,11 @@ def stream(vehicle: "Vehicle", callback: Optional[Callback] = None, retry: int =
     returns without reconnecting.
 
     Raises what the callback or fetching the access token raised (after closing the
-    connection), and the connection error when the last attempt could not connect.
+    connection), the connection error when the last attempt could not connect, and
+    ``ValueError`` when the vehicle has no ``vehicle_id`` to subscribe with.
     """
+    if vehicle.get("vehicle_id") is None:
+        raise ValueError("This vehicle has no 'vehicle_id'; it cannot be streamed")
     tesla = vehicle.tesla
     url = tesla.streaming_base_url
     options = dict(kwargs)

@@ -184,6 +184,13 @@ def test_callback_errors_close_the_stream_and_propagate(tesla):
         car.stream(callback, retry=5)
 
 
+def test_vehicle_without_vehicle_id_cannot_stream(tesla):
+    car = _vehicle(tesla, "Road Runner")
+    del car["vehicle_id"]
+    with pytest.raises(ValueError, match="vehicle_id"):
+        car.stream()
+
+
 def test_unreachable_streaming_server_raises_after_the_retries(tesla):
     car = _vehicle(tesla, "Road Runner")
     tesla.streaming_base_url = "ws://127.0.0.1:9/streaming/"
