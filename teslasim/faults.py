@@ -82,6 +82,10 @@ class FaultPlan:
             raise ValueError("delay must not be negative")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1 (or None for unlimited)")
+        try:
+            re.compile(path)
+        except re.error as error:
+            raise ValueError(f"path is not a regular expression: {error}") from None
         fault = Fault(service, path, method, status, body, float(delay), times, drop,
                       dict(headers or {}))
         with self._lock:

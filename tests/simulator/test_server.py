@@ -1,0 +1,114 @@
+"""The server itself: apps and URLs, reset, a second simulator, and ``python -m teslasim``."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+import requests
+
+from teslasim.server import Simulator, running
+from teslasim.state import World
+
+ENV_NAMES = ["TESLAPY_SSO_BASE_URL", "TESLAPY_API_BASE_URL", "TESLAPY_STREAMING_BASE_URL",
+             "TESLAPY_COMPOSITOR_URL"]
+
+
+def test_urls_and_env_describe_five_listeners(sim):
+    assert list(sim.env) == ENV_NAMES
+    assert sim.env["TESLAPY_API_BASE_URL"] == sim.urls["api_base_url"]
+    assert sim.urls["streaming_base_url"].startswith("ws://127.0.0.1:")
+    assert sim.urls["streaming_base_url"].endswith("/streaming/")
+    assert sim.urls["compositor_url"].endswith("/v1/compositor/")
+    ports = {url.split(":")[2].split("/")[0] for url in sim.urls.values()}
+    assert len(ports) == 5
+    for service, app in sim.apps.items():
+        assert app.state.world is sim.world and app.state.urls is sim.urls
+
+
+def test_reset_swaps_the_world_on_every_app(sim):
+    old = sim.world
+    new = sim.reset()
+    assert new is not old and sim.world is new
+    assert all(app.state.world is new for app in sim.apps.values())
+    custom = World({"accounts": [{"email": "a@b.c", "password": "p", "user_id": 1}]})
+    assert sim.reset(custom) is custom
+    assert sim.apps["api"].state.world is custom
+
+
+def test_sso_unknown_path_is_an_envelope_not_a_trace(sim):
+    reply = requests.get(sim.urls["sso_base_url"] + "no/such/page")
+    assert reply.status_code == 404
+    assert reply.json()["error"] == "not_found"
+
+
+def test_a_second_simulator_runs_beside_and_stops_cleanly():
+    before = threading.active_count()
+    fleet = {"accounts": [{"email": "x@y.z", "password": "pw", "user_id": 7}],
+             "settings": {"access_token_lifetime": 60}}
+    with running(World(fleet)) as other:
+        assert requests.get(other.urls["api_base_url"] + "status").text == "ok"
+        assert other.world.settings.access_token_lifetime == 60
+        url = other.urls["api_base_url"]
+    assert threading.active_count() == before
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "status", timeout=2)
+
+
+def test_fixed_port_in_use_raises_oserror(sim):
+    taken = int(sim.urls["api_base_url"].rsplit(":", 1)[1].strip("/"))
+    with pytest.raises(OSError):
+        Simulator(port=taken - 2)      # P+2 would be the running api port
+
+
+def signs_in(sso: str, email: str, password: str) -> bool:
+    """True when the SSO accepts these credentials (a code comes back)."""
+    session = requests.Session()
+    page = session.get(sso + "oauth2/v3/authorize", timeout=5, params={
+        "response_type": "code", "client_id": "ownerapi", "state": "s",
+        "redirect_uri": "https://auth.tesla.com/void/callback",
+        "code_challenge": "c" * 43, "code_challenge_method": "S256"})
+    transaction_id = re.search(r'name="transaction_id" value="([^"]+)"', page.text).group(1)
+    reply = session.post(sso + "oauth2/v3/authorize", allow_redirects=False, timeout=5, data={
+        "transaction_id": transaction_id, "identity": email, "credential": password})
+    return reply.status_code == 302 and "code=" in reply.headers["Location"]
+
+
+def test_python_m_teslasim_prints_env_serves_and_stops_on_sigint(tmp_path):
+    fleet = tmp_path / "fleet.json"
+    fleet.write_text(json.dumps({"accounts": [
+        {"email": "own@fleet.test", "password": "pw", "user_id": 5}]}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TESLAPY_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "teslasim", "--port", "0", "--fleet", str(fleet)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        lines = [process.stdout.readline().rstrip("\n") for _ in range(5)]
+        names = [line.split("=", 1)[0] for line in lines[:4]]
+        assert names == ENV_NAMES and lines[4] == "ready"
+        values = dict(line.split("=", 1) for line in lines[:4])
+        assert requests.get(values["TESLAPY_API_BASE_URL"] + "status", timeout=5).text == "ok"
+        assert signs_in(values["TESLAPY_SSO_BASE_URL"], "own@fleet.test", "pw")
+        assert not signs_in(values["TESLAPY_SSO_BASE_URL"], "elon@tesla.com", "starship")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    assert out == "" and "Traceback" not in err
+
+
+def test_python_m_teslasim_rejects_a_bad_fleet(tmp_path):
+    bad = tmp_path / "fleet.json"
+    bad.write_text("{not json")
+    result = subprocess.run([sys.executable, "-m", "teslasim", "--fleet", str(bad)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "cannot load fleet" in result.stderr and result.stdout == ""
