@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 
 import requests
 
@@ -80,7 +81,7 @@ def raise_for_status(response: requests.Response) -> None:
 
     The message reads ``<status> Client Error: <reason> for url: <url>`` (``Server
     Error`` for 5xx), where the reason is :func:`error_reason` of a JSON object body and
-    the server's reason phrase otherwise.
+    the server's reason phrase otherwise (the standard phrase when the server sent none).
 
     Raises:
         requests.HTTPError: the status is 400-599 (``.response`` is set).
@@ -89,4 +90,9 @@ def raise_for_status(response: requests.Response) -> None:
         reason = error_reason(response)
         if reason is not None:
             response.reason = reason
+        elif not response.reason:
+            try:
+                response.reason = HTTPStatus(response.status_code).phrase
+            except ValueError:
+                pass
     response.raise_for_status()

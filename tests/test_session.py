@@ -1,0 +1,316 @@
+"""The Tesla session against the simulator: settings, requests, errors, refresh and retries."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from urllib3.util.retry import Retry
+
+import teslapy
+from teslapy import HTTPError, InvalidGrantError, ResponseError, session as session_module
+
+PASSWORD = "starship"
+
+
+def read(path) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def by_name(items, name):
+    return next(item for item in items if item["display_name"] == name)
+
+
+def record_requests(tesla):
+    """Collect every request the session sends (its prepared form), via a response hook."""
+    seen = []
+    tesla.hooks["response"].append(lambda response, *args, **kwargs: seen.append(response.request))
+    return seen
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+def test_hosts_default_to_tesla_then_env_then_arguments(monkeypatch, tmp_path):
+    with teslapy.Tesla("a@b.c", cache_file=str(tmp_path / "c.json")) as tesla:
+        assert tesla.sso_base_url == "https://auth.tesla.com/"
+        assert tesla.api_base_url == "https://owner-api.teslamotors.com/"
+        assert tesla.streaming_base_url == "wss://streaming.vn.teslamotors.com/streaming/"
+        assert tesla.compositor_url == "https://static-assets.tesla.com/v1/compositor/"
+        assert tesla.timeout == 10 and tesla.verify is True
+        assert tesla.headers["User-Agent"] == "teslapy/" + teslapy.__version__
+        assert tesla.passcode_getter is session_module.ask_passcode
+        assert tesla.factor_selector is session_module.ask_factor
+        assert tesla.captcha_solver is session_module.ask_captcha
+    monkeypatch.setenv("TESLAPY_SSO_BASE_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("TESLAPY_API_BASE_URL", "http://127.0.0.1:2/")
+    monkeypatch.setenv("TESLAPY_STREAMING_BASE_URL", "ws://127.0.0.1:3/streaming/")
+    monkeypatch.setenv("TESLAPY_COMPOSITOR_URL", "http://127.0.0.1:4/v1/compositor/")
+    with teslapy.Tesla("a@b.c", api_base_url="http://127.0.0.1:5/", verify=False,
+                       proxy="http://127.0.0.1:6", user_agent="mine/1", timeout=3) as tesla:
+        assert tesla.sso_base_url == "http://127.0.0.1:1/"
+        assert tesla.api_base_url == "http://127.0.0.1:5/"
+        assert tesla.streaming_base_url == "ws://127.0.0.1:3/streaming/"
+        assert tesla.compositor_url == "http://127.0.0.1:4/v1/compositor/"
+        assert tesla.verify is False and tesla.timeout == 3
+        assert tesla.proxies == {"http": "http://127.0.0.1:6", "https": "http://127.0.0.1:6"}
+        assert tesla.headers["User-Agent"] == "mine/1"
+
+
+def test_email_is_required():
+    with pytest.raises(ValueError, match="email"):
+        teslapy.Tesla("")
+
+
+def test_retry_int_and_retry_instance_are_mounted_for_http_and_https(tmp_path):
+    mine = Retry(total=4, backoff_factor=0)
+    with teslapy.Tesla("a@b.c", retry=mine, cache_file=str(tmp_path / "c")) as tesla:
+        assert tesla.get_adapter("https://x/").max_retries is mine
+        assert tesla.get_adapter("http://x/").max_retries is mine
+    with teslapy.Tesla("a@b.c", retry=2, cache_file=str(tmp_path / "c")) as tesla:
+        retry = tesla.get_adapter("https://x/").max_retries
+        assert (retry.total, retry.connect, retry.read) == (2, 2, 2)
+        assert tesla.get_adapter("http://x/") is tesla.get_adapter("https://x/")
+
+
+def test_retries_ride_over_server_errors(make_tesla, sim):
+    tesla = make_tesla(retry=Retry(total=2, status_forcelist=[503], backoff_factor=0,
+                                   raise_on_status=False))
+    tesla.fetch_token()
+    fault = sim.faults.add(service="api", path="^/api/1/vehicles$", status=503, times=2)
+    assert len(tesla.vehicle_list()) == 3
+    assert fault.hits == 2
+    counted = make_tesla(retry=1)
+    counted.fetch_token()
+    fault = sim.faults.add(service="api", path="^/api/1/vehicles$", status=502, times=1)
+    assert len(counted.vehicle_list()) == 3 and fault.hits == 1
+
+
+def test_without_retries_a_server_error_is_raised(tesla, sim):
+    sim.faults.add(service="api", path="^/api/1/vehicles$", status=503, times=1)
+    with pytest.raises(HTTPError) as caught:
+        tesla.vehicle_list()
+    assert str(caught.value) == f"503 Server Error: Service Unavailable for url: {tesla.api_base_url}api/1/vehicles"
+    assert caught.value.response.status_code == 503
+
+
+# -- requests and replies ---------------------------------------------------------------------
+
+
+def test_relative_urls_go_to_the_api_with_the_bearer_and_return_json_dicts(tesla):
+    seen = record_requests(tesla)
+    reply = tesla.get("api/1/vehicles")
+    assert isinstance(reply, teslapy.JsonDict) and reply["count"] == 3
+    assert isinstance(reply["response"][0], teslapy.JsonDict)
+    assert str(reply).startswith('{\n    "response": [')        # prints as indented JSON
+    assert seen[0].url == tesla.api_base_url + "api/1/vehicles"
+    assert seen[0].headers["Authorization"] == "Bearer " + tesla.token["access_token"]
+    assert seen[0].headers["User-Agent"].startswith("teslapy/")
+
+
+def test_the_bearer_goes_only_to_the_api_host(tesla):
+    seen = record_requests(tesla)
+    response = tesla.get(tesla.compositor_url + "?model=m3&view=STUD_3QTR&size=64&options=PPSW",
+                         serialize=False)
+    assert response.status_code == 200
+    assert "Authorization" not in seen[0].headers
+
+
+def test_api_sends_get_arguments_as_query_and_others_as_json(tesla, world):
+    seen = record_requests(tesla)
+    car = by_name(tesla.vehicle_list(), "Tim's Tesla")
+    tesla.api("VEHICLE_DATA", {"vehicle_id": car["id_s"]}, endpoints="charge_state", skip=None)
+    assert seen[-1].url.endswith(f"/api/1/vehicles/{car['id_s']}/vehicle_data?endpoints=charge_state")
+    reply = tesla.api("CHANGE_CHARGE_LIMIT", {"vehicle_id": car["id_s"]}, percent=80)
+    assert reply["response"]["result"] is True
+    assert json.loads(seen[-1].body) == {"percent": 80}
+    assert seen[-1].headers["Content-Type"] == "application/json"
+    data = tesla.api("VEHICLE_DATA", {"vehicle_id": car["id_s"]})["response"]
+    assert data["charge_state"]["charge_limit_soc"] == 80
+
+
+def test_api_logs_in_first_when_no_token_is_held(make_tesla):
+    tesla = make_tesla()
+    assert not tesla.authorized
+    assert tesla.api("PRODUCT_LIST")["count"] == 5
+    assert tesla.authorized
+
+
+def test_products_are_split_by_kind(tesla):
+    cars = tesla.vehicle_list()
+    assert all(isinstance(car, teslapy.Vehicle) and car.tesla is tesla for car in cars)
+    (battery,) = tesla.battery_list()
+    assert isinstance(battery, teslapy.Battery) and battery["site_name"] == "Elon's House"
+    (solar,) = tesla.solar_list()
+    assert isinstance(solar, teslapy.SolarPanel) and solar["resource_type"] == "solar"
+    assert battery.tesla is tesla and solar.tesla is tesla
+
+
+def test_a_sleeping_car_gives_tesla_s_408_message(tesla):
+    nikola = by_name(tesla.vehicle_list(), "Nikola")
+    with pytest.raises(HTTPError) as caught:
+        tesla.api("VEHICLE_DATA", {"vehicle_id": nikola["id_s"]})
+    assert str(caught.value) == (
+        '408 Client Error: vehicle unavailable: {:error=>"vehicle unavailable:"} for url: '
+        f"{tesla.api_base_url}api/1/vehicles/{nikola['id_s']}/vehicle_data")
+
+
+def test_an_unknown_route_gives_the_error_envelope_text(tesla):
+    with pytest.raises(HTTPError) as caught:
+        tesla.get("api/1/no_such_thing")
+    assert str(caught.value) == f"404 Client Error: not_found for url: {tesla.api_base_url}api/1/no_such_thing"
+
+
+def test_error_text_joins_the_non_empty_values(tesla, sim):
+    sim.faults.add(service="api", path="^/api/1/vehicles$", status=400,
+                   body={"response": None, "error": "invalid_endpoint.", "error_description": "Try later..."})
+    with pytest.raises(HTTPError) as caught:
+        tesla.vehicle_list()
+    assert str(caught.value).startswith("400 Client Error: invalid_endpoint. Try later for url: ")
+
+
+def test_a_non_json_error_keeps_the_reason_phrase(tesla, sim):
+    sim.faults.add(service="api", path="^/api/1/vehicles$", status=502, body="<html>upstream</html>")
+    with pytest.raises(HTTPError, match="^502 Server Error: Bad Gateway for url: "):
+        tesla.vehicle_list()
+
+
+@pytest.mark.parametrize("body, message", [
+    ("<html>maintenance</html>", "GET /api/1/vehicles: the reply (200, text/plain; charset=utf-8) is not JSON"),
+    ({"response": "not a list"}, "VEHICLE_LIST: the reply holds no response list"),
+    ({"count": 0}, "VEHICLE_LIST: the reply holds no response list"),
+])
+def test_a_broken_reply_is_a_clear_error_not_a_key_error(tesla, sim, body, message):
+    sim.faults.add(service="api", path="^/api/1/vehicles$", status=200, body=body)
+    with pytest.raises(ResponseError) as caught:
+        tesla.vehicle_list()
+    assert str(caught.value) == message
+
+
+def test_serialize_false_returns_the_response(tesla):
+    response = tesla.request("GET", "api/1/vehicles", serialize=False)
+    assert response.status_code == 200 and response.json()["count"] == 3
+
+
+def test_context_manager_closes_the_session(make_tesla):
+    with make_tesla() as tesla:
+        tesla.fetch_token()
+        assert tesla.vehicle_list()
+    assert tesla.authorized               # tokens stay with the object; only connections close
+
+
+# -- expiry and refresh -----------------------------------------------------------------------------
+
+
+def count_token_calls(sim):
+    """A pass-through fault that only counts calls to the SSO token endpoint."""
+    return sim.faults.add(service=None, path="/oauth2/v3/token$", status=None, times=None)
+
+
+def test_an_expired_cached_token_is_refreshed_before_use(make_tesla, sim, cache_file):
+    make_tesla().fetch_token()
+    data = read(cache_file)
+    old = data["elon@tesla.com"]
+    old["ownerapi"]["created_at"] -= old["ownerapi"]["expires_in"] + 10     # expired 10 s ago
+    with open(cache_file, "w") as handle:
+        json.dump(data, handle)
+    token_calls = count_token_calls(sim)
+    later = make_tesla("elon@tesla.com", "")
+    assert later.token_expired()
+    assert len(later.vehicle_list()) == 3
+    assert token_calls.hits == 1
+    assert later.token["access_token"] != old["ownerapi"]["access_token"]
+    assert not later.token_expired()
+    saved = read(cache_file)["elon@tesla.com"]
+    assert saved["ownerapi"] == later.token
+    assert saved["sso"]["refresh_token"] != old["sso"]["refresh_token"]     # rotated and kept
+
+
+def test_a_token_the_server_expired_is_refreshed_once_and_the_call_retried(tesla, sim, world):
+    before = tesla.token["access_token"]
+    world.expire_bearers()
+    token_calls = count_token_calls(sim)
+    assert len(tesla.vehicle_list()) == 3
+    assert token_calls.hits == 1 and tesla.token["access_token"] != before
+
+
+def test_a_401_that_refreshing_does_not_cure_is_raised_after_one_retry(tesla, sim):
+    refused = sim.faults.add(service="api", path="^/api/1/vehicles$", status=401, times=None,
+                             body={"response": None, "error": "invalid bearer token", "error_description": ""})
+    token_calls = count_token_calls(sim)
+    with pytest.raises(HTTPError, match="^401 Client Error: invalid bearer token for url: "):
+        tesla.vehicle_list()
+    assert refused.hits == 2 and token_calls.hits == 1
+
+
+def test_valid_access_token_logs_in_or_refreshes_as_needed(make_tesla):
+    tesla = make_tesla()
+    first = tesla.valid_access_token()
+    assert first == tesla.token["access_token"]
+    assert tesla.valid_access_token() == first              # still valid: no new token
+    tesla.token = {**tesla.token, "created_at": 1}
+    second = tesla.valid_access_token()
+    assert second != first and not tesla.token_expired()
+
+
+def test_refresh_tokens_rotate_and_the_used_one_dies_after_the_grace_period(tesla, world, cache_file):
+    used = tesla.sso_token["refresh_token"]
+    tesla.refresh_token()
+    fresh = tesla.sso_token["refresh_token"]
+    assert fresh != used
+    world.clock.advance(world.settings.refresh_grace_period + 1)
+    working = dict(tesla.token), dict(tesla.sso_token)
+    tesla.sso_token = {**tesla.sso_token, "refresh_token": used}
+    with pytest.raises(InvalidGrantError, match="already been used"):
+        tesla.refresh_token()
+    assert tesla.token == working[0]                           # the working token is untouched
+    assert read(cache_file)["elon@tesla.com"]["sso"]["refresh_token"] == fresh
+    tesla.sso_token = working[1]
+    tesla.refresh_token()                                      # the rotated one works
+    assert tesla.vehicle_list()
+
+
+def test_a_failed_refresh_keeps_the_working_tokens(tesla, sim, cache_file):
+    before_cache = read(cache_file)
+    before = dict(tesla.token), dict(tesla.sso_token)
+    sim.faults.add(service="sso", path="/oauth2/v3/token$", status=503, times=1)
+    with pytest.raises(HTTPError, match="^503 Server Error: Service Unavailable"):
+        tesla.refresh_token()
+    assert (tesla.token, tesla.sso_token) == before
+    assert read(cache_file) == before_cache
+    assert len(tesla.vehicle_list()) == 3                     # the old token still works
+    tesla.refresh_token()
+    assert tesla.token["access_token"] != before[0]["access_token"]
+
+
+def test_a_failed_exchange_during_refresh_keeps_the_owner_token_and_the_rotated_sso_token(tesla, sim, cache_file):
+    owner_before = dict(tesla.token)
+    used = tesla.sso_token["refresh_token"]
+    sim.faults.add(service="api", path="^/oauth/token$", status=500, times=1)
+    with pytest.raises(HTTPError, match="^500 Server Error"):
+        tesla.refresh_token()
+    assert tesla.token == owner_before
+    assert tesla.sso_token["refresh_token"] != used
+    saved = read(cache_file)["elon@tesla.com"]
+    assert saved["ownerapi"] == owner_before and saved["sso"]["refresh_token"] != used
+    sim.world.clock.advance(sim.world.settings.refresh_grace_period + 1)
+    tesla.refresh_token()                                     # the kept rotated token works
+    assert tesla.token["access_token"] != owner_before["access_token"]
+
+
+def test_refresh_without_a_refresh_token_is_a_value_error(make_tesla):
+    with pytest.raises(ValueError, match="No refresh token is held for elon@tesla.com"):
+        make_tesla().refresh_token()
+
+
+def test_another_process_s_refresh_is_adopted_instead_of_refreshing_again(make_tesla, sim):
+    first = make_tesla()
+    first.fetch_token()
+    second = make_tesla("elon@tesla.com", "")
+    assert second.authorized
+    expired = {**first.token, "created_at": 1}
+    second.token = expired
+    first.refresh_token()                                      # "another process" refreshes
+    token_calls = count_token_calls(sim)
+    assert second.vehicle_list()
+    assert token_calls.hits == 0 and second.token == first.token
