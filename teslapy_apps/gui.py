@@ -182,9 +182,13 @@ COMMAND_MENUS: List[Tuple[str, List[Tuple[str, str, dict]]]] = [
 
 # -- captcha image -----------------------------------------------------------------
 
-def _number(text: Optional[str], default: float = 0.0) -> float:
-    match = re.match(r"\s*(-?[\d.]+)", text or "")
-    return float(match.group(1)) if match else default
+def _number(text: Optional[str], default: float = 0.0, whole: float = 0.0) -> float:
+    """An SVG length as a number; a percentage is taken of ``whole``."""
+    match = re.match(r"\s*(-?[\d.]+)\s*(%?)", text or "")
+    if not match:
+        return default
+    value = float(match.group(1))
+    return value * whole / 100 if match.group(2) else value
 
 
 def render_svg(svg: bytes, scale: float = 2.0):
@@ -228,8 +232,8 @@ def render_svg(svg: bytes, scale: float = 2.0):
         tag = element.tag.rsplit("}", 1)[-1]
         if tag == "rect":
             x, y = _number(element.get("x")) * sx, _number(element.get("y")) * sy
-            w = _number(element.get("width"), width) * sx
-            h = _number(element.get("height"), height) * sy
+            w = _number(element.get("width"), width, width) * sx
+            h = _number(element.get("height"), height, height) * sy
             draw.rectangle((x, y, x + w, y + h), fill=colour(element, "fill", "black"))
         elif tag == "line":
             draw.line((_number(element.get("x1")) * sx, _number(element.get("y1")) * sy,
@@ -539,7 +543,7 @@ class App:
         top.pack(fill="both", expand=True, padx=6, pady=6)
         self.image_label = tk.Label(top, text="(no car image yet)", width=IMAGE_WIDTH // 8,
                                     height=12, relief="groove")
-        self.image_label.grid(row=0, column=0, rowspan=2, sticky="n", padx=4, pady=4)
+        self.image_label.grid(row=0, column=0, sticky="n", padx=4, pady=4)
         positions = {"charge_state": (0, 1), "climate_state": (0, 2), "drive_state": (1, 1),
                      "vehicle_state": (1, 2), "vehicle_config": (2, 1), "gui_settings": (2, 2)}
         for group, rows in DASHBOARD.items():
@@ -555,7 +559,8 @@ class App:
                          wraplength=220, justify="left").grid(row=line, column=1, sticky="w")
         self.identity = tk.StringVar(value="")
         tk.Label(top, textvariable=self.identity, justify="left", anchor="nw",
-                 wraplength=IMAGE_WIDTH).grid(row=2, column=0, sticky="nw", padx=4)
+                 wraplength=IMAGE_WIDTH, font=("TkDefaultFont", 12, "bold")).grid(
+            row=1, column=0, sticky="nw", padx=8)
         tk.Label(self.root, textvariable=self.status, relief="sunken", anchor="w").pack(
             side="bottom", fill="x")
 

@@ -252,7 +252,7 @@ class Menu:
                                            ("rp_window", "passenger rear")))),
         ]
         drive_rows = [
-            ("Shift state", show(drive.get("shift_state") or "P")),
+            ("Shift state", show(drive.get("shift_state"))),
             ("Speed", show(dist(drive.get("speed"), True))),
             ("Power", "%s kW" % show(drive.get("power"))),
             ("Heading", "%s deg" % show(drive.get("heading"))),
