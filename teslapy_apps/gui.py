@@ -13,6 +13,7 @@ import io
 import logging
 import queue
 import re
+import signal
 import sys
 import threading
 import time
@@ -483,8 +484,10 @@ class App:
         self.photo: Any = None
         self.last_update: Optional[float] = None
         self.errors: List[str] = []
+        self.closed = False
         root.title("Tesla" + (" (demo)" if demo else ""))
         root.protocol("WM_DELETE_WINDOW", self.quit)
+        root.report_callback_exception = self._callback_failed
         self.selected = tk.IntVar(value=0)
         self.auto_refresh = tk.BooleanVar(value=False)
         self.status = tk.StringVar(value="Not logged in.")
@@ -868,7 +871,19 @@ class App:
 
     # -- closing ------------------------------------------------------------------
 
+    def _callback_failed(self, kind: type, error: BaseException, trace: Any) -> None:
+        """A Tk callback raised: Ctrl-C quits, anything else is shown as a dialog."""
+        if issubclass(kind, KeyboardInterrupt):
+            self.quit()
+            return
+        logger.debug("Unexpected error in the window", exc_info=(kind, error, trace))
+        self.dialogs.error("Error", describe_error(error)[1])
+
     def quit(self) -> None:
+        """Stop the worker, close the session (and the demo simulator), close the window."""
+        if self.closed:
+            return
+        self.closed = True
         self.auto_refresh.set(False)
         self.worker.stop()
         self.session.close()
@@ -901,6 +916,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     geocoder = None if (args.demo or args.no_geocode) else nominatim_geocoder()
     app = App(root, demo=args.demo, email=args.email, geocoder=geocoder,
               verify=args.verify, proxy=args.proxy)
+    signal.signal(signal.SIGINT, lambda signum, frame: root.after_idle(app.quit))
     root.after_idle(app.start)
     try:
         root.mainloop()

@@ -187,3 +187,69 @@ def save_screenshot(app) -> None:
            root.winfo_rootx() + root.winfo_width(), root.winfo_rooty() + root.winfo_height())
     ARTIFACTS.mkdir(exist_ok=True)
     ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"]).save(ARTIFACTS / "gui.png")
+
+
+class LoginScript(Recorder):
+    """Answers the login, factor and passcode dialogs like a user would."""
+
+    def __init__(self, email, password, factor_name, passcode):
+        super().__init__()
+        self.answers = (email, password)
+        self.factor_name, self.passcode_getter = factor_name, passcode
+        self.asked = []
+
+    def login(self, email=""):
+        self.asked.append("login")
+        return self.answers
+
+    def factor(self, factors):
+        self.asked.append("factor")
+        return next(f for f in factors if f["name"] == self.factor_name)
+
+    def passcode(self):
+        self.asked.append("passcode")
+        return self.passcode_getter()
+
+
+def test_login_dialogs_with_mfa_against_the_simulator(display, sim_env, tmp_path):
+    from app_helpers import DEVICE_2_SECRET, MFA_EMAIL, totp
+    from teslapy_apps.gui import App
+
+    dialogs = LoginScript(MFA_EMAIL, "starship", "Device #2", lambda: totp(DEVICE_2_SECRET))
+    root = tk.Tk()
+    app = App(root, dialogs=dialogs, cache_file=str(tmp_path / "cache.json"))
+    try:
+        app.start()
+        pump(app, lambda: app.fields["vehicle_state.vehicle_name"].get() != "-"
+             or dialogs.errors)
+        settle(app)
+        assert dialogs.errors == []
+        assert dialogs.asked == ["login", "factor", "passcode"]
+        assert app.fields["vehicle_state.vehicle_name"].get() == "Second Signal"
+        assert (tmp_path / "cache.json").exists()
+    finally:
+        app.quit()
+
+
+def test_gui_main_starts_in_demo_and_stops_on_ctrl_c(display, tmp_path):
+    import signal
+    import sys
+
+    xdotool = shutil.which("xdotool")
+    if xdotool is None:
+        pytest.skip("xdotool is not installed (apt-get install xdotool)")
+    process = subprocess.Popen([sys.executable, str(REPO / "gui.py"), "--demo"],
+                               cwd=str(tmp_path), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        found = subprocess.run([xdotool, "search", "--sync", "--name", r"^Tesla \(demo\)$"],
+                               capture_output=True, text=True, timeout=60)
+        assert found.stdout.strip(), found.stderr
+        process.send_signal(signal.SIGINT)
+        out, errors = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, errors
+    assert "Traceback" not in errors
