@@ -1,8 +1,9 @@
 """Tesla's SSO, step by step: small functions over replies that give the next request.
 
-The sign-in conversation (authorize page, credentials, captcha, MFA, callback) and the
+The sign-in conversation (authorize page, credentials, captcha, MFA, cancel) and the
 Owner API token exchange are described here as data; :class:`teslapy.session.Tesla`
-does all I/O. Each function takes what the previous reply said and returns what to send
+does all I/O, and requests-oauthlib checks the callback's ``state`` and turns the code
+into a token. Each function takes what the previous reply said and returns what to send
 next, or raises the error a user should see.
 
 Every Tesla-specific constant lives here once: hosts, client ids, paths, scope and the
@@ -339,19 +340,7 @@ def cancel_form(transaction: str) -> Dict[str, str]:
     return {"transaction_id": transaction, "cancel": "1"}
 
 
-# -- the callback and the tokens ------------------------------------------------------
-
-
-def code_from_callback(client: WebApplicationClient, callback_url: str, state: str) -> str:
-    """The authorization code from the callback URL, after oauthlib checked ``state``.
-
-    Raises:
-        oauthlib.oauth2.rfc6749.errors.MismatchingStateError: ``state`` differs.
-        oauthlib.oauth2.rfc6749.errors.CustomOAuth2Error: the callback carries an error,
-            e.g. ``(login_cancelled) User cancelled login``.
-    """
-    client.parse_request_uri_response(callback_url, state=state)
-    return client.code
+# -- the Owner API token -----------------------------------------------------------------
 
 
 def owner_exchange_body() -> Dict[str, str]:

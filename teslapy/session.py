@@ -253,13 +253,17 @@ class Tesla(requests.Session):
         return cache.read_entry(self.cache_loader(), self.email)
 
     def _ensure_loaded(self) -> None:
+        """Read this account's tokens from the cache on first use (so hooks set later count)."""
         if self._loaded:
             return
-        self._loaded = True
-        entry = self._read_entry()
-        self._token = dict(entry["ownerapi"] or {})
-        self._sso_token = dict(entry["sso"] or {})
-        self._region_sso_base_url = entry["url"]
+        with self._auth_lock:
+            if self._loaded:
+                return
+            entry = self._read_entry()
+            self._token = dict(entry["ownerapi"] or {})
+            self._sso_token = dict(entry["sso"] or {})
+            self._region_sso_base_url = entry["url"]
+            self._loaded = True
         if self._token:
             logger.debug("Using the cached token of %s", self.email)
 
@@ -274,19 +278,24 @@ class Tesla(requests.Session):
             self.cache_dumper(current)
 
     def _adopt_newer_cached_tokens(self) -> bool:
-        """Take tokens another process refreshed meanwhile; True if they are usable now."""
+        """Take the tokens another process refreshed meanwhile, if they are usable now.
+
+        Returns True when the cache held a different, unexpired Owner API token (it is
+        adopted together with the SSO token stored beside it).
+        """
         entry = self._read_entry()
         owner, sso = entry["ownerapi"], entry["sso"]
-        if sso and sso.get("refresh_token") and sso != self._sso_token:
+        if not owner or owner.get("access_token") == self._token.get("access_token"):
+            return False
+        held = self._token
+        self._token = dict(owner)
+        if self.token_expired():
+            self._token = held
+            return False
+        if sso and sso.get("refresh_token"):
             self._sso_token = dict(sso)
-        if owner and owner.get("access_token") != self._token.get("access_token"):
-            previous = self._token
-            self._token = dict(owner)
-            if not self.token_expired():
-                logger.info("Using the token another process refreshed for %s", self.email)
-                return True
-            self._token = previous
-        return False
+        logger.info("Using the token another process refreshed for %s", self.email)
+        return True
 
     # -- login ----------------------------------------------------------------------
 
@@ -498,7 +507,7 @@ class Tesla(requests.Session):
         with self._auth_lock:
             if not self.token_expired():
                 return
-            if self._uses_cache_file() and self._adopt_newer_cached_tokens():
+            if self._adopt_newer_cached_tokens():
                 return
             if self.sso_token.get("refresh_token"):
                 self.refresh_token()
@@ -537,7 +546,7 @@ class Tesla(requests.Session):
         call.setdefault("timeout", self.timeout)
         return super().request(method, url, headers=headers, **call)
 
-    def request(self, method: str, url: str, serialize: bool = True,
+    def request(self, method: str, url: str, *, serialize: bool = True,
                 withhold_token: bool = False, **kwargs: Any) -> Any:
         """Send a request; relative URLs go to the Owner API with the bearer token.
 

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 import teslapy
-from teslapy import CustomOAuth2Error, InvalidGrantError
+from teslapy import CustomOAuth2Error
 
 PASSWORD = "starship"
 
