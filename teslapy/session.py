@@ -13,8 +13,8 @@ import threading
 import time
 import webbrowser
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
-from urllib.parse import urlsplit
+from typing import Any, Dict, List, Optional, Tuple, Union
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
@@ -39,6 +39,8 @@ DEFAULT_USER_AGENT = f"teslapy/{__version__}"
 DEFAULT_TIMEOUT = 10
 #: An Owner API token this close to its expiry is refreshed before use (seconds).
 EXPIRY_MARGIN = 60
+#: Region redirects followed on the way to the sign-in page.
+MAX_REGION_REDIRECTS = 3
 
 SSO_BASE_URL_ENV = "TESLAPY_SSO_BASE_URL"
 API_BASE_URL_ENV = "TESLAPY_API_BASE_URL"
@@ -227,13 +229,15 @@ class Tesla(requests.Session):
             return None
 
     def token_expired(self) -> bool:
-        """Whether the Owner API token is expired (or about to); False without a token."""
+        """Whether the Owner API token is expired (or about to expire).
+
+        False without a token or when its expiry is unknown; a token the API refuses is
+        still refreshed then, on its 401.
+        """
         if not self.authorized:
             return False
         expiry = self.expires_at()
-        if expiry is None:
-            return True
-        return 0 < expiry <= time.time() + EXPIRY_MARGIN
+        return expiry is not None and 0 < expiry <= time.time() + EXPIRY_MARGIN
 
     # -- cache ----------------------------------------------------------------------
 
@@ -346,13 +350,11 @@ class Tesla(requests.Session):
                 url, _state = oauth.authorization_url(
                     auth.join(sso_base, auth.AUTHORIZE_PATH),
                     **auth.authorize_params(self.email, challenge))
-                page = oauth.get(url, timeout=self.timeout)
-                errors.raise_for_status(page)
-                if page.history:
-                    sso_base = auth.sso_base_from_url(page.url)
-                    transport.require_oauth_safe(sso_base, plain_http_ok)
-                    logger.info("%s signs in at the regional SSO %s", self.email, sso_base)
-                callback = self._sign_in(oauth, sso_base, page.text)
+                page, sso_base = self._open_sign_in(oauth, url, sso_base, plain_http_ok)
+                if self._is_redirect(page):          # the SSO answered with the callback
+                    callback = page.headers["Location"]
+                else:
+                    callback = self._sign_in(oauth, sso_base, page.text)
                 logger.debug("Sign-in finished; exchanging the authorization code")
                 sso_token = oauth.fetch_token(
                     auth.join(sso_base, auth.TOKEN_PATH), authorization_response=callback,
@@ -366,6 +368,32 @@ class Tesla(requests.Session):
         self._save_cache()
         logger.info("Logged in %s", self.email)
         return self._token
+
+    def _open_sign_in(self, oauth: OAuth2Session, url: str, sso_base: str,
+                      plain_http_ok: bool) -> Tuple[requests.Response, str]:
+        """GET the sign-in page, following region redirects; returns (page, SSO base).
+
+        Each redirect is checked before it is followed; one to the callback URI is
+        returned as it is (it carries the SSO's error, or a code).
+
+        Raises:
+            requests.HTTPError: the SSO answered 4xx/5xx.
+            oauthlib.oauth2.InsecureTransportError: a redirect leads to plain http.
+            ResponseError: the SSO redirects in circles.
+        """
+        for _ in range(MAX_REGION_REDIRECTS + 1):
+            page = oauth.get(url, allow_redirects=False, timeout=self.timeout)
+            if not self._is_redirect(page):
+                errors.raise_for_status(page)
+                return page, sso_base
+            location = urljoin(url, page.headers["Location"])
+            if location.startswith(auth.REDIRECT_URI):
+                page.headers["Location"] = location
+                return page, sso_base
+            transport.require_oauth_safe(location, plain_http_ok)
+            url, sso_base = location, auth.sso_base_from_url(location)
+            logger.info("%s signs in at the regional SSO %s", self.email, sso_base)
+        raise ResponseError("The SSO sign-in page redirects too often", page)
 
     def _sign_in(self, oauth: OAuth2Session, sso_base: str, html: str) -> str:
         """Post the credentials (solving captchas when asked); returns the callback URL."""

@@ -227,6 +227,23 @@ def test_a_later_process_refreshes_a_china_account_at_the_cn_host(make_tesla, si
     assert global_sso.hits == 0
 
 
+def test_a_redirect_to_plain_http_elsewhere_is_never_followed(make_tesla, sim):
+    moved = sim.faults.add(service="sso", method="GET", path="/oauth2/v3/authorize$", status=303,
+                           headers={"Location": "http://sso.example.com/oauth2/v3/authorize?x=1"})
+    with pytest.raises(teslapy.InsecureTransportError, match="http://sso.example.com/"):
+        make_tesla().fetch_token()
+    assert moved.hits == 1
+
+
+def test_an_sso_refusal_sent_to_the_callback_is_raised_not_followed(make_tesla, sim):
+    sim.faults.add(service="sso", method="GET", path="/oauth2/v3/authorize$", status=302,
+                   headers={"Location": "https://auth.tesla.com/void/callback?error=access_denied"
+                                        "&error_description=Denied&state=not-ours"})
+    # oauthlib checks the state first; the callback host itself is never contacted
+    with pytest.raises(teslapy.MismatchingStateError):
+        make_tesla().fetch_token()
+
+
 # -- failures that must store nothing ---------------------------------------------------------
 
 

@@ -314,3 +314,12 @@ def test_another_process_s_refresh_is_adopted_instead_of_refreshing_again(make_t
     token_calls = count_token_calls(sim)
     assert second.vehicle_list()
     assert token_calls.hits == 0 and second.token == first.token
+
+
+def test_a_token_with_unknown_expiry_is_used_until_the_api_refuses_it(tesla, sim, world):
+    tesla.token = {key: value for key, value in tesla.token.items() if key != "expires_in"}
+    assert not tesla.token_expired()
+    token_calls = count_token_calls(sim)
+    assert tesla.vehicle_list() and token_calls.hits == 0
+    world.expire_bearers()
+    assert tesla.vehicle_list() and token_calls.hits == 1
