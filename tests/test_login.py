@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import struct
 import xml.etree.ElementTree as ElementTree
 
@@ -199,6 +200,36 @@ def test_empty_passcode_or_factor_cancels_the_login(make_tesla, tmp_path, email,
         tesla.fetch_token()
     assert str(caught.value) == "(login_cancelled) User cancelled login"
     assert not tesla.authorized and list(tmp_path.iterdir()) == []
+
+
+# -- the stdio defaults -------------------------------------------------------------------------
+
+
+def test_default_prompts_show_the_captcha_in_the_browser_and_read_stdin(make_tesla, world, monkeypatch, capsys):
+    opened = []
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+    prompts = []
+
+    def typed(prompt):
+        prompts.append(prompt)
+        if prompt == "Captcha: ":
+            path = opened[-1][len("file://"):]
+            with open(path, "rb") as handle:
+                svg = handle.read()
+            os.unlink(path)
+            return read_captcha(svg)
+        if prompt == "Select factor: ":
+            return "2"
+        return totp(factor_secret(world, "mfa@tesla.com", "Device #2"), world.clock.now())
+
+    monkeypatch.setattr("builtins.input", typed)
+    world.account("mfa@tesla.com").captcha = "always"
+    tesla = make_tesla("mfa@tesla.com", PASSWORD)
+    tesla.fetch_token()
+    assert tesla.authorized
+    assert prompts == ["Captcha: ", "Select factor: ", "Passcode: "]
+    assert opened[0].startswith("file://") and opened[0].endswith(".svg")
+    assert capsys.readouterr().out == "1: Device #1\n2: Device #2\n"
 
 
 # -- region redirect -------------------------------------------------------------------------
