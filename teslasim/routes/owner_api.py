@@ -18,7 +18,8 @@ more than 1 km from the car), ``incorrect_password`` (remote start),
 digits), ``incorrect_pin``, ``pin_not_set``, ``valet_mode_active``,
 ``no_update_scheduled``, ``update_in_progress``, ``sentry_mode_unavailable``,
 ``invalid_heater`` / ``invalid_level`` (seat heater), ``invalid_state`` /
-``invalid_command`` / ``invalid_trunk`` (unknown option values). A parameter of the
+``invalid_command`` / ``invalid_trunk`` / ``invalid_mode`` / ``invalid_name`` (unknown
+option values). A parameter of the
 wrong type or a missing required one answers 400 ``invalid_request: ...``.
 """
 from __future__ import annotations
@@ -757,6 +758,83 @@ def _calendar_sync(cmd: Command) -> Outcome:
     return DONE
 
 
+def _charging_amps(cmd: Command) -> Outcome:
+    amps = cmd.integer("charging_amps")
+    charge = cmd.group("charge_state")
+    if not 0 < amps <= int(charge.get("charge_current_request_max", 48)):
+        return False, "out_of_range"
+    charge["charge_current_request"] = amps
+    if charge.get("charging_state") == "Charging":
+        charge["charger_actual_current"] = amps
+    return DONE
+
+
+CLIMATE_KEEPER_MODES = {0: "off", 1: "on", 2: "dog", 3: "camp"}
+
+
+def _climate_keeper(cmd: Command) -> Outcome:
+    mode = cmd.integer("climate_keeper_mode")
+    if mode not in CLIMATE_KEEPER_MODES:
+        return False, "invalid_mode"
+    climate = cmd.group("climate_state")
+    climate["climate_keeper_mode"] = CLIMATE_KEEPER_MODES[mode]
+    if mode:
+        climate["is_climate_on"] = True
+        climate["is_auto_conditioning_on"] = True
+    return DONE
+
+
+def _cabin_overheat(cmd: Command) -> Outcome:
+    on = cmd.flag("on")
+    fan_only = cmd.flag("fan_only", False)
+    value = "Off" if not on else ("FanOnly" if fan_only else "On")
+    cmd.group("climate_state")["cabin_overheat_protection"] = value
+    return DONE
+
+
+def _vehicle_name(cmd: Command) -> Outcome:
+    name = cmd.text("vehicle_name").strip()
+    if not name or len(name) > 64:
+        return False, "invalid_name"
+    cmd.vehicle.data["display_name"] = name
+    cmd.group("vehicle_state")["vehicle_name"] = name
+    return DONE
+
+
+def _scheduled_charging(cmd: Command) -> Outcome:
+    enable = cmd.flag("enable")
+    minutes = cmd.integer("time", 0)
+    if not 0 <= minutes < 24 * 60:
+        return False, "out_of_range"
+    charge = cmd.group("charge_state")
+    charge["scheduled_charging_pending"] = enable
+    if enable:
+        now = datetime.fromtimestamp(cmd.world.clock.now(), timezone.utc)
+        start = now.replace(hour=minutes // 60, minute=minutes % 60, second=0, microsecond=0)
+        if start <= now:
+            start += timedelta(days=1)
+        charge["scheduled_charging_start_time"] = int(start.timestamp())
+    else:
+        charge["scheduled_charging_start_time"] = None
+    return DONE
+
+
+def _adjust_volume(cmd: Command) -> Outcome:
+    volume = cmd.number("volume")
+    if not cmd.group("vehicle_state").get("is_user_present"):
+        return False, "user_not_present"
+    if not 0 <= volume <= 11:
+        return False, "out_of_range"
+    return DONE
+
+
+def _share(cmd: Command) -> Outcome:
+    value = cmd.raw("value")
+    if not isinstance(value, dict) and not isinstance(value, str):
+        raise HTTPException(400, "invalid_request: 'value' must be an object or a string")
+    return DONE
+
+
 COMMANDS: dict[str, Callable[[Command], Outcome]] = {
     "door_unlock": _unlock,
     "door_lock": _lock,
@@ -797,6 +875,14 @@ COMMANDS: dict[str, Callable[[Command], Outcome]] = {
     "set_sentry_mode": _sentry,
     "remote_seat_heater_request": _seat_heater,
     "remote_steering_wheel_heater_request": _steering_wheel_heater,
+    "set_charging_amps": _charging_amps,
+    "set_climate_keeper_mode": _climate_keeper,
+    "set_cabin_overheat_protection": _cabin_overheat,
+    "set_vehicle_name": _vehicle_name,
+    "set_scheduled_charging": _scheduled_charging,
+    "adjust_volume": _adjust_volume,
+    "remote_boombox": _noop,
+    "share": _share,
 }
 
 

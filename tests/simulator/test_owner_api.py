@@ -443,3 +443,19 @@ def test_in_service_car_refuses_commands(api, world):
     reply = api.post(f"api/1/vehicles/{TIM}/command/door_lock", json={})
     assert reply.status_code == 405
     assert reply.json()["error"] == "vehicle is currently in service"
+
+
+def test_later_commands_amps_keeper_name_schedule(api, world):
+    assert api.command(TIM, "set_charging_amps", charging_amps=10) == (True, "")
+    assert api.data(TIM)["charge_state"]["charge_current_request"] == 10
+    assert api.command(TIM, "set_charging_amps", charging_amps=99) == (False, "out_of_range")
+    assert api.command(TIM, "set_climate_keeper_mode", climate_keeper_mode=2) == (True, "")
+    assert api.data(TIM)["climate_state"]["climate_keeper_mode"] == "dog"
+    assert api.command(TIM, "set_vehicle_name", vehicle_name="Bolt") == (True, "")
+    assert api.get(f"api/1/vehicles/{TIM}").json()["response"]["display_name"] == "Bolt"
+    assert api.command(TIM, "set_scheduled_charging", enable=True, time=120) == (True, "")
+    charge = api.data(TIM)["charge_state"]
+    assert charge["scheduled_charging_pending"] is True
+    assert 0 < charge["scheduled_charging_start_time"] - world.clock.now() <= 86400
+    assert api.command(TIM, "share", value={"android.intent.extra.TEXT": "Home"},
+                       locale="en-US", timestamp_ms=1) == (True, "")
