@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import logging
 import queue
@@ -458,11 +459,17 @@ class CaptchaDialog(simpledialog.Dialog):
     def apply(self) -> None:
         self.result = self.entry.get().strip()
 
+    def destroy(self) -> None:
+        self.photo = None                   # free the image on the main thread
+        super().destroy()
+
 
 # -- the app ----------------------------------------------------------------------
 
 class App:
     """The main window: menus, car image, dashboard and status bar."""
+
+    closed = False
 
     def __init__(self, root: tk.Tk, demo: bool = False, email: str = "",
                  dialogs: Optional[Dialogs] = None, geocoder: Optional[Geocoder] = None,
@@ -484,7 +491,6 @@ class App:
         self.photo: Any = None
         self.last_update: Optional[float] = None
         self.errors: List[str] = []
-        self.closed = False
         root.title("Tesla" + (" (demo)" if demo else ""))
         root.protocol("WM_DELETE_WINDOW", self.quit)
         root.report_callback_exception = self._callback_failed
@@ -880,14 +886,26 @@ class App:
         self.dialogs.error("Error", describe_error(error)[1])
 
     def quit(self) -> None:
-        """Stop the worker, close the session (and the demo simulator), close the window."""
+        """Stop the worker, close the session (and the demo simulator), close the window.
+
+        Afterwards the app holds nothing: every Tk object is freed here, on the main
+        thread. Left to the cyclic garbage collector, Tcl objects could be freed on
+        another thread (a server or worker thread), which Tcl does not allow.
+        """
         if self.closed:
             return
-        self.closed = True
-        self.auto_refresh.set(False)
+        if self._auto_id is not None:
+            self.root.after_cancel(self._auto_id)
         self.worker.stop()
         self.session.close()
-        self.root.destroy()
+        root = self.root
+        with contextlib.suppress(AttributeError):
+            del root.report_callback_exception
+        root.destroy()
+        self.__dict__.clear()
+        self.closed = True
+        del root
+        gc.collect()
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,7 @@
 """The desktop app under Xvfb: demo mode driven through its widgets and menus."""
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -173,6 +174,8 @@ def test_captcha_dialog_shows_the_simulators_captcha(display):
         assert Dialogs(root).captcha(simulator_captcha("A7K9", seed=1).encode()) == "A7K9"
     finally:
         root.destroy()
+        del root
+        gc.collect()        # free the dialog's Tcl objects here, not on a server thread
     assert seen == [300]                    # the 150 px captcha, drawn at twice its size
 
 
