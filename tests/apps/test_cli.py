@@ -283,3 +283,20 @@ def test_stream_prints_updates_and_stops_on_ctrl_c(sim_env, tmp_path):
     assert "Streaming stopped." in errors
     for line in rest.splitlines():
         json_documents(line)
+
+
+def test_teslapy_console_command_is_the_same_cli():
+    from pathlib import Path
+
+    command = Path(sys.executable).parent / "teslapy"
+    if not command.exists():
+        pytest.skip("the teslapy console script is not installed in this environment")
+    result = subprocess.run([str(command), "--demo", "-f", "Nikola", "-l"],
+                            capture_output=True, text=True, timeout=60, env=app_env())
+    assert result.returncode == 0, result.stderr
+    assert [p["display_name"] for p in json_documents(result.stdout)] == ["Nikola"]
+    help_text = subprocess.run([str(command), "--help"], capture_output=True, text=True,
+                               timeout=60).stdout
+    assert help_text.startswith("usage: teslapy ")
+    assert help_text.split("Tesla Owner API CLI")[1] == \
+        run_cli("--help").stdout.split("Tesla Owner API CLI")[1]

@@ -256,3 +256,31 @@ def test_gui_main_starts_in_demo_and_stops_on_ctrl_c(display, tmp_path):
             process.wait()
     assert process.returncode == 0, errors
     assert "Traceback" not in errors
+
+
+def test_every_command_menu_item_reaches_the_car(app):
+    from teslapy_apps.gui import COMMAND_MENUS
+
+    answers = {"driver_temp": 20.0, "heater": 0, "level": 2, "percent": 70,
+               "password": "1234", "pin": "1234", "limit_mph": 65, "offset_sec": 60}
+    app.recorder.ask_value = lambda title, ask: answers[ask.key]
+    pump(app, lambda: app.vehicle is not None)
+    settle(app)
+    refused = {}
+    for title, items in COMMAND_MENUS:
+        menu = app.menubar.nametowidget(app.menubar.entrycget(title, "menu"))
+        for label, name, params in items:
+            before = len(app.recorder.errors)
+            menu.invoke(menu.index(label))
+            settle(app)
+            if len(app.recorder.errors) > before:
+                refused[label] = app.recorder.errors[-1]
+    # The demo Model 3 has no sunroof and is already charging: the car says so.
+    assert refused == {"Vent sunroof": "Vehicle error: no_sunroof",
+                       "Close sunroof": "Vehicle error: no_sunroof",
+                       "Start charging": "Vehicle error: is_charging"}
+    car = app.simulator.world.vehicles[0].data
+    assert car["climate_state"]["driver_temp_setting"] == 20.0
+    assert car["charge_state"]["charge_limit_soc"] == 70
+    assert car["vehicle_state"]["speed_limit_mode"]["current_limit_mph"] == 65
+    assert app.fields["charge_state.charge_limit_soc"].get() == "70 %"

@@ -168,3 +168,56 @@ def test_failing_geocoder_falls_back_to_coordinates(sim_env, tmp_path, monkeypat
     assert code == 0, script.text
     assert "52.531951, 6.156999" in script.text
     assert calls == [1]                     # given up after the first failure
+
+
+def test_every_action_reaches_the_car(sim_env, world, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    script = Script([
+        "starship", "1",
+        "3",                    # nearby charging sites
+        "4", "5",               # horn, lights
+        "6",                    # lock
+        "7",                    # climate off (it is on)
+        "8", "19.5",            # set temperature
+        "9", "2",               # open the trunk
+        "10",                   # remote start
+        "11", "75",             # charge limit
+        "13",                   # stop charging (it is charging)
+        "12",                   # close the charge port
+        "14", "1", "3",         # driver's seat heater to 3
+        "15", "1",              # media: toggle playback
+        "16", "1",              # vent the windows
+        "17",                   # max defrost on
+        "2",                    # wake up (already online)
+        "1",                    # refresh
+        "0",
+    ])
+    code = menu.main(["-e", "elon@tesla.com", "--no-geocode"], console=script.console())
+    assert code == 0
+    assert "failed" not in script.text, script.text
+    car = world.vehicles[0].data
+    assert car["vehicle_state"]["locked"] is True
+    for name in ("HONK_HORN", "FLASH_LIGHTS", "LOCK", "CLIMATE_OFF", "ACTUATE_TRUNK",
+                 "STOP_CHARGE", "CHARGE_PORT_DOOR_CLOSE", "MEDIA_TOGGLE_PLAYBACK",
+                 "WINDOW_CONTROL", "MAX_DEFROST"):
+        assert "%s: done." % name in script.text
+    assert car["climate_state"]["driver_temp_setting"] == 19.5
+    assert car["vehicle_state"]["rt"] != 0
+    assert car["vehicle_state"]["remote_start"] is True
+    assert car["charge_state"]["charge_limit_soc"] == 75
+    assert car["charge_state"]["charging_state"] != "Charging"
+    assert car["charge_state"]["charge_port_door_open"] is False
+    assert car["climate_state"]["seat_heater_left"] == 3
+    assert car["vehicle_state"]["fd_window"] != 0
+    assert car["climate_state"]["is_front_defroster_on"] is True
+    assert "Supercharger" in script.text
+    assert "The car is online." in script.text
+
+
+def test_wrong_passwords_end_the_menu_cleanly(sim_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    script = Script(["nope-1", "nope-2", "nope-3"])
+    code = menu.main(["-e", "elon@tesla.com"], console=script.console())
+    assert code == ExitCode.LOGIN_FAILED
+    assert script.prompts == ["Password: "] * 3
+    assert script.text.count("Login failed") == 2       # the third goes to stderr
