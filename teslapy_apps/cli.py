@@ -161,7 +161,7 @@ def stream_vehicle(vehicle: teslapy.Vehicle) -> None:
     """
     interrupted = []
 
-    def on_sigint(signum, frame):
+    def on_sigint(signum: int, frame: Any) -> None:
         interrupted.append(signum)
         raise KeyboardInterrupt
 

@@ -193,7 +193,7 @@ def _number(text: Optional[str], default: float = 0.0, whole: float = 0.0) -> fl
     return value * whole / 100 if match.group(2) else value
 
 
-def render_svg(svg: bytes, scale: float = 2.0):
+def render_svg(svg: bytes, scale: float = 2.0) -> "PIL.Image.Image":
     """A Pillow image of an SVG: cairosvg when it is usable, else a drawing of its
     rectangles, lines, circles and text (enough for a captcha).
 
@@ -417,7 +417,8 @@ class LoginDialog(simpledialog.Dialog):
 class ChoiceDialog(simpledialog.Dialog):
     """Pick one entry of a list."""
 
-    def __init__(self, parent: tk.Misc, title: str, prompt: str, options: Sequence[str]):
+    def __init__(self, parent: tk.Misc, title: str, prompt: str,
+                 options: Sequence[str]) -> None:
         self.prompt, self.options = prompt, list(options)
         self.result: Optional[int] = None
         super().__init__(parent, title)
