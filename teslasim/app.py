@@ -69,6 +69,50 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_server_error")
 
 
+MAX_BODY = 1 << 20
+
+
+class WholeBodyMiddleware:
+    """Read each HTTP request body completely before the service answers.
+
+    A reply sent while part of the body is still unread makes the server close the
+    connection, and a client reusing it (as a ``requests.Session`` does) would then
+    fail its next request. Clients attach ``{}`` even to GETs, which most handlers
+    never read. Bodies over ``MAX_BODY`` bytes answer 413 with the error envelope.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size <= MAX_BODY:
+                chunks.append(chunk)
+            more = message.get("more_body", False)
+        if size > MAX_BODY:
+            await error_response(413, "request_entity_too_large")(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
 async def unknown_route(request: Request) -> JSONResponse:
     """Tesla's answer for a path it does not serve."""
     return error_response(404, "not_found")
@@ -99,7 +143,7 @@ async def read_params(request: Request) -> dict:
         return params
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise HTTPException(400, "invalid_request: body is not valid JSON") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "invalid_request: body must be a JSON object")
@@ -124,7 +168,8 @@ def create_apps(world: World, urls: dict, faults: Optional[FaultPlan] = None
     for service in SERVICES:
         app = Starlette(
             routes=tables[service],
-            middleware=[Middleware(FaultMiddleware, service=service)],
+            middleware=[Middleware(WholeBodyMiddleware),
+                        Middleware(FaultMiddleware, service=service)],
             exception_handlers={HTTPException: _http_error, Exception: _server_error},
         )
         app.state.world = world

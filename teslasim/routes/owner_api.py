@@ -376,7 +376,7 @@ class Command:
             raise HTTPException(400, f"invalid_request: '{key}' must be a number")
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise HTTPException(400, f"invalid_request: '{key}' must be a number") from None
         if not math.isfinite(number):
             raise HTTPException(400, f"invalid_request: '{key}' must be a finite number")

@@ -113,7 +113,7 @@ async def _form(request: Request) -> dict:
             data = json.loads(raw or b"{}")
             return data if isinstance(data, dict) else {}
         return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {}
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import hashlib
 import re
 import secrets
@@ -459,3 +460,27 @@ def test_later_commands_amps_keeper_name_schedule(api, world):
     assert 0 < charge["scheduled_charging_start_time"] - world.clock.now() <= 86400
     assert api.command(TIM, "share", value={"android.intent.extra.TEXT": "Home"},
                        locale="en-US", timestamp_ms=1) == (True, "")
+
+
+GARBAGE = [
+    (b"{broken", "application/json"),
+    (b"[" * 3000 + b"]" * 3000, "application/json"),
+    (json.dumps({"percent": 10 ** 400, "on": [], "pin": {}, "lat": "NaN", "lon": None,
+                 "which_trunk": 5, "vehicle_name": 7, "password": 12, "heater": 1.5,
+                 "value": 3, "token": [], "grant_type": {}}).encode(), "application/json"),
+    (b"\xff=\xfe&percent=%zz", "application/x-www-form-urlencoded"),
+]
+
+
+def test_no_route_answers_garbage_with_a_server_error(api):
+    from teslasim.routes import owner_api
+
+    for route in owner_api.ROUTES:
+        path = route.path.replace("{vehicle_id}", TIM).replace("{group}", "charge_state")
+        for method in route.methods - {"HEAD"}:
+            for body, content_type in GARBAGE:
+                reply = requests.request(method, api.base + path.lstrip("/"), data=body,
+                                         headers={**api.headers, "Content-Type": content_type})
+                assert reply.status_code < 500, (method, path, body[:30], reply.text)
+                if reply.status_code >= 400:
+                    assert set(reply.json()) == {"response", "error", "error_description"}

@@ -112,3 +112,19 @@ def test_python_m_teslasim_rejects_a_bad_fleet(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "cannot load fleet" in result.stderr and result.stdout == ""
+
+
+def test_kept_alive_connections_survive_replies_that_ignore_the_body(sim):
+    session = requests.Session()
+    body = b"[" * 3000 + b"]" * 3000
+    for _ in range(40):
+        assert session.get(sim.urls["sso_base_url"] + "captcha", data=body).status_code == 200
+        assert session.post(sim.urls["api_base_url"] + "api/1/vehicles/1/wake_up",
+                            data=body).status_code == 401
+        assert session.get(sim.urls["api_base_url"] + "status", json={}).text == "ok"
+
+
+def test_oversized_bodies_are_refused_with_an_envelope(sim):
+    reply = requests.post(sim.urls["api_base_url"] + "oauth/token", data=b"x" * (2 << 20))
+    assert reply.status_code == 413
+    assert reply.json()["error"] == "request_entity_too_large"

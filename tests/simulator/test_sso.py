@@ -476,3 +476,20 @@ def test_totp_matches_rfc_6238_vectors(time, expected):
     assert totp.hotp(key, totp.counter_at(time), digits=8) == expected
     secret = base64.b32encode(key).decode()
     assert totp.passcode(secret, time) == expected[-6:]
+
+
+def test_no_sso_route_answers_garbage_with_a_server_error(sim):
+    from teslasim.routes import sso
+
+    bodies = [(b"{broken", "application/json"), (b"[" * 3000 + b"]" * 3000, "application/json"),
+              (b'{"transaction_id": [], "passcode": 1e999, "code": {}}', "application/json"),
+              (b"\xff=\xfe&cancel=%zz", "application/x-www-form-urlencoded")]
+    session = requests.Session()
+    for route in sso.ROUTES:
+        for method in route.methods - {"HEAD"}:
+            for body, content_type in bodies:
+                reply = session.request(method, sim.urls["sso_base_url"] + route.path.lstrip("/"),
+                                        data=body, headers={"Content-Type": content_type},
+                                        params={"transaction_id": "\x00"},
+                                        allow_redirects=False)
+                assert reply.status_code < 500, (method, route.path, body[:30], reply.text)
