@@ -323,3 +323,17 @@ def test_a_token_with_unknown_expiry_is_used_until_the_api_refuses_it(tesla, sim
     assert tesla.vehicle_list() and token_calls.hits == 0
     world.expire_bearers()
     assert tesla.vehicle_list() and token_calls.hits == 1
+
+
+def test_a_refresh_reply_without_a_refresh_token_keeps_the_old_one(tesla, sim):
+    old = tesla.sso_token["refresh_token"]
+    owner_before = dict(tesla.token)
+    sim.faults.add(service="sso", path="/oauth2/v3/token$", status=200,
+                   body={"access_token": "not-a-bearer-the-api-knows", "token_type": "Bearer",
+                         "expires_in": 28800})
+    with pytest.raises(HTTPError, match="^401 Client Error"):    # the exchange refuses that token
+        tesla.refresh_token()
+    assert tesla.sso_token["access_token"] == "not-a-bearer-the-api-knows"
+    assert tesla.sso_token["refresh_token"] == old and tesla.token == owner_before
+    tesla.refresh_token()                                          # the kept refresh token works
+    assert tesla.token["access_token"] != owner_before["access_token"]
