@@ -36,8 +36,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from teslasim import energy_model
 from teslasim.app import read_params
-from teslasim.state import DATA_GROUPS, VEHICLE_KEYS, EnergySite, VehicleState, World
+from teslasim.state import DATA_GROUPS, VehicleState, World
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ OWNER_API_CLIENT_ID = "e4a9949fcfa04068f59abb5a658f2bac0a3428e4652315490b659d5ab
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 VEHICLE_UNAVAILABLE = 'vehicle unavailable: {:error=>"vehicle unavailable:"}'
 NEAR_CAR_KM = 1.0
-BATTERY_PRODUCT_KEYS = 14       # leading keys of the Powerwall document in the products list
 
 
 # -- authentication -------------------------------------------------------------
@@ -290,32 +290,14 @@ async def nearby_charging_sites(request: Request) -> Response:
 
 # -- user-level reads -------------------------------------------------------------
 
-def energy_product(site: EnergySite) -> dict:
-    """An energy site as the products list shows it."""
-    product = site.product
-    if site.kind != "battery":
-        return copy.deepcopy(product)
-    entry = {key: copy.deepcopy(product[key])
-             for key in list(product)[:BATTERY_PRODUCT_KEYS]}
-    components = product.get("components", {})
-    entry["components"] = {
-        "battery": bool(components.get("battery", True)),
-        "solar": bool(components.get("solar", False)),
-        "solar_type": components.get("solar_type"),
-        "grid": bool(components.get("grid", True)),
-        "load_meter": bool(components.get("load_meter", True)),
-        "market_type": components.get("market_type", "residential"),
-    }
-    return entry
-
-
 async def products(request: Request) -> Response:
-    """GET api/1/products: the account's cars and energy products."""
+    """GET api/1/products: the account's cars and energy products (with live values)."""
     world = _world(request)
     email = require_owner(request)
     with world.lock:
         items = [_summary(world, vehicle) for vehicle in world.vehicles_of(email)]
-        items += [energy_product(site) for site in world.sites_of(email)]
+        now = world.clock.now()
+        items += [energy_model.product_entry(site, now) for site in world.sites_of(email)]
     return _ok(items, count=len(items))
 
 
