@@ -594,12 +594,15 @@ class Tesla(requests.Session):
         with_token = not withhold_token and self._is_api_url(url)
         if with_token and self.token_expired():
             self._renew()
+        sent_token = self.token.get("access_token") if with_token else None
         response = self._send(method, url, with_token, kwargs)
-        if (response.status_code == 401 and with_token and self.authorized
+        if (response.status_code == 401 and sent_token
                 and self.sso_token.get("refresh_token")):
             logger.info("The API refused the token of %s; refreshing it and retrying once", self.email)
             response.close()
-            self.refresh_token()
+            with self._auth_lock:
+                if self.token.get("access_token") == sent_token:   # not renewed by another thread
+                    self.refresh_token()
             response = self._send(method, url, with_token, kwargs)
         errors.raise_for_status(response)
         if not serialize:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from urllib3.util.retry import Retry
@@ -337,3 +338,21 @@ def test_a_refresh_reply_without_a_refresh_token_keeps_the_old_one(tesla, sim):
     assert tesla.sso_token["refresh_token"] == old and tesla.token == owner_before
     tesla.refresh_token()                                          # the kept refresh token works
     assert tesla.token["access_token"] != owner_before["access_token"]
+
+
+def test_threads_hitting_an_expired_token_together_refresh_it_once(tesla, sim, world):
+    world.expire_bearers()
+    token_calls = count_token_calls(sim)
+    results, barrier = [], threading.Barrier(4)
+
+    def call():
+        barrier.wait()
+        results.append(len(tesla.vehicle_list()))
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [3, 3, 3, 3]
+    assert token_calls.hits == 1
