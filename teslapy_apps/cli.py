@@ -17,7 +17,8 @@ from typing import Any, Callable, Optional, Sequence
 
 import teslapy
 from teslapy_apps.common import (
-    AppError, ExitCode, configure_logging, login, open_session, run_app,
+    AppError, ExitCode, add_debug_option, add_session_options, configure_logging, login,
+    open_session, run_app,
 )
 
 logger = logging.getLogger(__name__)
@@ -89,17 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="list nearby charging sites")
     parser.add_argument("-m", "--mobile", action="store_true", help="get mobile enabled state")
     parser.add_argument("-s", "--start", action="store_true", help="remote start drive")
-    parser.add_argument("-d", "--debug", action="store_true",
-                        help="set logging level to debug (and show tracebacks)")
+    add_debug_option(parser)
     parser.add_argument("-r", "--stream", action="store_true",
                         help="receive streaming vehicle data on-change")
     parser.add_argument("--service", action="store_true",
                         help="get service self scheduling eligibility")
-    parser.add_argument("--verify", action="store_false",
-                        help="disable verify SSL certificate")
-    parser.add_argument("--proxy", metavar="PROXY", help="proxy server URL")
-    parser.add_argument("--demo", action="store_true",
-                        help="use the built-in simulated Tesla cloud and its demo account")
+    add_session_options(parser)
     return parser
 
 

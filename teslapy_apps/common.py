@@ -11,6 +11,7 @@ Errors a user can cause or meet are turned into one line and an :class:`ExitCode
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import enum
 import logging
@@ -152,6 +153,54 @@ def nominatim_geocoder(timeout: float = 2.0) -> Optional[Geocoder]:
         return location.address if location else None
 
     return address
+
+
+class Places:
+    """Names positions: the address when a geocoder answers, else the coordinates.
+
+    After the geocoder's first failure (no network, no geopy service) it is not
+    asked again, so a missing address service costs one timeout at most.
+    """
+
+    def __init__(self, geocoder: Optional[Geocoder] = None) -> None:
+        self.geocoder = geocoder
+
+    def describe(self, latitude: Optional[float], longitude: Optional[float]) -> str:
+        """The address of a position, or ``'lat, lon'``; ``'-'`` without a position."""
+        if latitude is None or longitude is None:
+            return "-"
+        if self.geocoder is not None:
+            try:
+                address = self.geocoder(latitude, longitude)
+                if address:
+                    return address
+            except Exception as error:      # any geocoder failure: coordinates from now on
+                logger.warning("Address lookup failed, showing coordinates: %s", error)
+                self.geocoder = None
+        return "%.6f, %.6f" % (latitude, longitude)
+
+
+def default_geocoder(args: argparse.Namespace) -> Optional[Geocoder]:
+    """Nominatim unless the app runs ``--demo`` (no network) or ``--no-geocode``."""
+    if args.demo or args.no_geocode:
+        return None
+    return nominatim_geocoder()
+
+
+def add_debug_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-d", "--debug", action="store_true",
+                        help="set logging level to debug (and show tracebacks)")
+
+
+def add_session_options(parser: argparse.ArgumentParser, geocoding: bool = False) -> None:
+    """The options every app has: --verify, --proxy, --demo (and --no-geocode)."""
+    if geocoding:
+        parser.add_argument("--no-geocode", action="store_true",
+                            help="show coordinates instead of looking up addresses")
+    parser.add_argument("--verify", action="store_false", help="disable verify SSL certificate")
+    parser.add_argument("--proxy", metavar="PROXY", help="proxy server URL")
+    parser.add_argument("--demo", action="store_true",
+                        help="use the built-in simulated Tesla cloud and its demo account")
 
 
 @contextlib.contextmanager

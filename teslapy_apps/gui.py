@@ -25,7 +25,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import teslapy
 from teslapy_apps.common import (
-    Geocoder, configure_logging, describe_error, login, nominatim_geocoder, open_session,
+    Geocoder, Places, add_debug_option, add_session_options, configure_logging,
+    default_geocoder, describe_error, login, open_session,
 )
 
 logger = logging.getLogger(__name__)
@@ -480,7 +481,7 @@ class App:
         self.email = email
         self.options = options
         self.dialogs = dialogs or Dialogs(root)
-        self.geocoder = geocoder
+        self.places = Places(geocoder)
         self.auto_refresh_ms = auto_refresh_ms
         self.worker = Worker(root)
         self.session = contextlib.ExitStack()
@@ -666,7 +667,7 @@ class App:
     def _format(self, vehicle: teslapy.Vehicle, data: dict, key: str, how: str) -> str:
         value = data.get(key)
         if how == "position":
-            return self._position(data.get("latitude"), data.get("longitude"))
+            return self.places.describe(data.get("latitude"), data.get("longitude"))
         if value is None:
             return "-"
         if how == "distance":
@@ -682,19 +683,6 @@ class App:
         units = {"percent": " %", "kw": " kW", "volt": " V", "amp": " A", "hours": " h",
                  "kwh": " kWh", "degrees": " deg"}
         return "%s%s" % (value, units.get(how, ""))
-
-    def _position(self, latitude: Optional[float], longitude: Optional[float]) -> str:
-        if latitude is None or longitude is None:
-            return "-"
-        if self.geocoder is not None:
-            try:
-                address = self.geocoder(latitude, longitude)
-                if address:
-                    return address
-            except Exception as error:      # no address service: coordinates from now on
-                logger.warning("Address lookup failed, showing coordinates: %s", error)
-                self.geocoder = None
-        return "%.6f, %.6f" % (latitude, longitude)
 
     def show(self, vehicle: teslapy.Vehicle, texts: Optional[Dict[str, str]]) -> None:
         """On the main loop: put a reading on the dashboard and the status bar."""
@@ -913,13 +901,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Tesla Owner API desktop app")
     parser.add_argument("-e", dest="email", metavar="EMAIL", default="",
                         help="login email to fill in")
-    parser.add_argument("-d", "--debug", action="store_true", help="set logging level to debug")
-    parser.add_argument("--no-geocode", action="store_true",
-                        help="show coordinates instead of looking up addresses")
-    parser.add_argument("--verify", action="store_false", help="disable verify SSL certificate")
-    parser.add_argument("--proxy", metavar="PROXY", help="proxy server URL")
-    parser.add_argument("--demo", action="store_true",
-                        help="use the built-in simulated Tesla cloud and its demo account")
+    add_debug_option(parser)
+    add_session_options(parser, geocoding=True)
     return parser
 
 
@@ -932,8 +915,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except tk.TclError as error:
         print("Cannot open a window: %s" % error, file=sys.stderr)
         return 1
-    geocoder = None if (args.demo or args.no_geocode) else nominatim_geocoder()
-    app = App(root, demo=args.demo, email=args.email, geocoder=geocoder,
+    app = App(root, demo=args.demo, email=args.email, geocoder=default_geocoder(args),
               verify=args.verify, proxy=args.proxy)
     signal.signal(signal.SIGINT, lambda signum, frame: root.after_idle(app.quit))
     root.after_idle(app.start)

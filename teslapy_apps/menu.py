@@ -17,8 +17,8 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import teslapy
 from teslapy_apps.common import (
-    ExitCode, Geocoder, LoginFailed, configure_logging, describe_error, login,
-    nominatim_geocoder, open_session, run_app,
+    ExitCode, Geocoder, LoginFailed, Places, add_debug_option, add_session_options,
+    configure_logging, default_geocoder, describe_error, login, open_session, run_app,
 )
 
 logger = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ class Menu:
                  geocoder: Optional[Geocoder] = None) -> None:
         self.tesla = tesla
         self.console = console
-        self.geocoder = geocoder
+        self.places = Places(geocoder)
         self.vehicle: Optional[teslapy.Vehicle] = None
         self.has_data = False
 
@@ -203,18 +203,7 @@ class Menu:
 
     def position(self, drive: dict) -> str:
         """The car's address, or its coordinates when no geocoder answers."""
-        latitude, longitude = drive.get("latitude"), drive.get("longitude")
-        if latitude is None or longitude is None:
-            return "-"
-        if self.geocoder is not None:
-            try:
-                address = self.geocoder(latitude, longitude)
-                if address:
-                    return address
-            except Exception as error:      # any geocoder failure: use coordinates from now on
-                logger.warning("Address lookup failed, showing coordinates: %s", error)
-                self.geocoder = None
-        return "%.6f, %.6f" % (latitude, longitude)
+        return self.places.describe(drive.get("latitude"), drive.get("longitude"))
 
     def panels(self) -> List[str]:
         """The climate, vehicle, drive and charge panels, in the car's units."""
@@ -464,14 +453,8 @@ def log_in(tesla: teslapy.Tesla, console: Console) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Tesla Owner API console menu")
     parser.add_argument("-e", dest="email", metavar="EMAIL", help="login email (else asked)")
-    parser.add_argument("-d", "--debug", action="store_true",
-                        help="set logging level to debug (and show tracebacks)")
-    parser.add_argument("--no-geocode", action="store_true",
-                        help="show coordinates instead of looking up addresses")
-    parser.add_argument("--verify", action="store_false", help="disable verify SSL certificate")
-    parser.add_argument("--proxy", metavar="PROXY", help="proxy server URL")
-    parser.add_argument("--demo", action="store_true",
-                        help="use the built-in simulated Tesla cloud and its demo account")
+    add_debug_option(parser)
+    add_session_options(parser, geocoding=True)
     return parser
 
 
@@ -506,8 +489,8 @@ def main(argv: Optional[Sequence[str]] = None, console: Optional[Console] = None
     """
     args = build_parser().parse_args(argv)
     configure_logging(args.debug)
-    if geocoder is None and not (args.demo or args.no_geocode):
-        geocoder = nominatim_geocoder()
+    if geocoder is None:
+        geocoder = default_geocoder(args)
     return run_app(lambda: run(args, console or Console(), geocoder), args.debug)
 
 
