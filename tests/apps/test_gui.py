@@ -142,6 +142,13 @@ def test_errors_become_dialogs_and_the_window_stays_usable(app):
     settle(app)
     assert app.recorder.infos and app.recorder.infos[-1]
 
+    app.simulator.world.vehicles[1].wake_delay = 0
+    app.wake_up()
+    settle(app)
+    assert "Nikola is online" in app.status.get()
+    assert app.fields["climate_state.inside_temp"].get().endswith(" F")    # the car's units
+    assert app.fields["vehicle_state.odometer"].get().endswith(" mi")
+
 
 def test_captcha_svg_is_drawn(display):
     from teslapy_apps.gui import render_svg
