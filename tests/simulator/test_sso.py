@@ -493,3 +493,12 @@ def test_no_sso_route_answers_garbage_with_a_server_error(sim):
                                         params={"transaction_id": "\x00"},
                                         allow_redirects=False)
                 assert reply.status_code < 500, (method, route.path, body[:30], reply.text)
+
+
+def test_cn_credentials_posted_to_the_global_host_without_hint_are_refused(sim):
+    browser = Browser(sim, "cn@tesla.cn")
+    page = browser.open(login_hint=None)
+    assert page.history == []
+    response = browser.submit(page.text)
+    assert response.status_code == 200
+    assert "region" in messages_of(response.text)["_"]
