@@ -103,6 +103,10 @@ def describe_error(error: BaseException) -> tuple[ExitCode, str]:
         return ExitCode.REFUSED, "Vehicle error: " + one_line(error)
     if isinstance(error, teslapy.ProductError):
         return ExitCode.REFUSED, "Product error: " + one_line(error)
+    if isinstance(error, teslapy.CacheError):
+        return ExitCode.ERROR, "Token cache: " + one_line(error)
+    if isinstance(error, teslapy.TeslaError):      # e.g. a malformed reply
+        return ExitCode.API_ERROR, "%s: %s" % (type(error).__name__, one_line(error))
     if isinstance(error, ValueError):
         return ExitCode.USAGE, one_line(error)
     return ExitCode.ERROR, "%s: %s" % (type(error).__name__, one_line(error))

@@ -207,6 +207,12 @@ def test_energy_product_api_and_command(account):
     assert data["backup"]["backup_reserve_percent"] == 30
 
 
+def test_product_command_not_accepted(account):
+    # A read endpoint used as a command has no "code": the product did not accept it.
+    result = account("-f", "111110110110", "-c", "SITE_CONFIG")
+    assert_clean_failure(result, ExitCode.REFUSED, "Product error:", "SITE_CONFIG")
+
+
 def test_wrong_password(account):
     result = account("-l", password="Not-The-Passw0rd")
     assert_clean_failure(result, ExitCode.LOGIN_FAILED, "Login failed")
