@@ -12,8 +12,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-import requests
-
 from teslapy import codes, streaming
 from teslapy._types import JsonDict
 from teslapy.errors import ResponseError, VehicleError
@@ -169,8 +167,8 @@ class Vehicle(JsonDict):
         options: (optional) comma-separated option codes; the car's own codes are
             used (with a warning) when not given, and may not match the car.
 
-        The compositor is public: a plain request without the bearer token, with the
-        session's ``verify``, ``proxies`` and ``timeout``. Works while the car sleeps.
+        The compositor is public: the request goes through the session's transport
+        (``verify``, ``proxies``, ``timeout``, retries) without the bearer token. Works while the car sleeps.
         Returns the PNG bytes. Raises ``HTTPError`` on a 4xx/5xx reply and
         ``ValueError`` when the car's VIN is malformed.
         """
@@ -181,10 +179,8 @@ class Vehicle(JsonDict):
             options = self.get("option_codes") or ""
         params = {"model": model, "bkba_opt": 1, "view": view, "size": size,
                   "options": options}
-        response = requests.get(self.tesla.compositor_url, params=params,
-                                verify=self.tesla.verify, proxies=self.tesla.proxies,
-                                timeout=self.tesla.timeout)
-        response.raise_for_status()
+        response = self.tesla.request("GET", self.tesla.compositor_url, params=params,
+                                      serialize=False, withhold_token=True)
         return response.content
 
     def _gui_settings(self) -> Dict[str, Any]:
