@@ -628,31 +628,33 @@ def _speed_mode(cmd: Command) -> dict:
     return cmd.group("vehicle_state").setdefault("speed_limit_mode", {})
 
 
-def _speed_limit_activate(cmd: Command) -> Outcome:
-    pin = cmd.pin("pin")
-    mode = _speed_mode(cmd)
-    if pin is None:
-        return False, "invalid_pin"
-    stored = cmd.vehicle.pins.get("speed_limit")
-    if stored is not None and pin != stored:
-        return False, "incorrect_pin"
-    cmd.vehicle.pins["speed_limit"] = pin
-    mode["active"] = True
-    mode["pin_code_set"] = True
-    return DONE
-
-
-def _speed_limit_deactivate(cmd: Command) -> Outcome:
-    pin = cmd.pin("pin")
-    mode = _speed_mode(cmd)
+def _speed_pin_refusal(cmd: Command, pin: Optional[str], must_be_set: bool) -> Optional[Outcome]:
+    """Why a speed-limit command's PIN is refused, or None when it may go ahead."""
     if pin is None:
         return False, "invalid_pin"
     stored = cmd.vehicle.pins.get("speed_limit")
     if stored is None:
-        return False, "pin_not_set"
+        return (False, "pin_not_set") if must_be_set else None
     if pin != stored:
         return False, "incorrect_pin"
-    mode["active"] = False
+    return None
+
+
+def _speed_limit_activate(cmd: Command) -> Outcome:
+    pin = cmd.pin("pin")
+    refusal = _speed_pin_refusal(cmd, pin, must_be_set=False)
+    if refusal:
+        return refusal
+    cmd.vehicle.pins["speed_limit"] = pin
+    _speed_mode(cmd).update(active=True, pin_code_set=True)
+    return DONE
+
+
+def _speed_limit_deactivate(cmd: Command) -> Outcome:
+    refusal = _speed_pin_refusal(cmd, cmd.pin("pin"), must_be_set=True)
+    if refusal:
+        return refusal
+    _speed_mode(cmd)["active"] = False
     return DONE
 
 
@@ -666,18 +668,11 @@ def _speed_limit_set(cmd: Command) -> Outcome:
 
 
 def _speed_limit_clear_pin(cmd: Command) -> Outcome:
-    pin = cmd.pin("pin")
-    mode = _speed_mode(cmd)
-    if pin is None:
-        return False, "invalid_pin"
-    stored = cmd.vehicle.pins.get("speed_limit")
-    if stored is None:
-        return False, "pin_not_set"
-    if pin != stored:
-        return False, "incorrect_pin"
+    refusal = _speed_pin_refusal(cmd, cmd.pin("pin"), must_be_set=True)
+    if refusal:
+        return refusal
     cmd.vehicle.pins.pop("speed_limit", None)
-    mode["active"] = False
-    mode["pin_code_set"] = False
+    _speed_mode(cmd).update(active=False, pin_code_set=False)
     return DONE
 
 

@@ -392,14 +392,20 @@ def test_speed_limit_mode(api):
     assert api.command(TIM, "speed_limit_set_limit", limit_mph=65) == (True, "")
     assert api.command(TIM, "speed_limit_deactivate", pin="1234") == (False, "pin_not_set")
     assert api.command(TIM, "speed_limit_activate", pin="12a4") == (False, "invalid_pin")
+    assert api.command(TIM, "speed_limit_clear_pin", pin="1234") == (False, "pin_not_set")
     assert api.command(TIM, "speed_limit_activate", pin="4321") == (True, "")
+    assert api.command(TIM, "speed_limit_activate", pin="1111") == (False, "incorrect_pin")
     mode = api.data(TIM)["vehicle_state"]["speed_limit_mode"]
     assert mode == {"active": True, "current_limit_mph": 65.0, "max_limit_mph": 90,
                     "min_limit_mph": 50, "pin_code_set": True}
     assert api.command(TIM, "speed_limit_deactivate", pin="0000") == (False, "incorrect_pin")
     assert api.command(TIM, "speed_limit_deactivate", pin="4321") == (True, "")
+    assert api.data(TIM)["vehicle_state"]["speed_limit_mode"]["active"] is False
+    assert api.command(TIM, "speed_limit_clear_pin", pin="43") == (False, "invalid_pin")
+    assert api.command(TIM, "speed_limit_clear_pin", pin="1234") == (False, "incorrect_pin")
     assert api.command(TIM, "speed_limit_clear_pin", pin="4321") == (True, "")
     assert api.data(TIM)["vehicle_state"]["speed_limit_mode"]["pin_code_set"] is False
+    assert api.command(TIM, "speed_limit_activate", pin="1111") == (True, "")   # a new PIN
 
 
 def test_software_update_sentry_heaters_calendar(api):
