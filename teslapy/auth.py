@@ -12,7 +12,6 @@ redirect URI.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
 import re
@@ -89,12 +88,6 @@ def new_pkce_pair() -> Tuple[str, str]:
     verifier = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
     challenge = WebApplicationClient(SSO_CLIENT_ID).create_code_challenge(verifier, PKCE_METHOD)
     return verifier, challenge
-
-
-def s256_challenge(verifier: str) -> str:
-    """The S256 code challenge of ``verifier`` (RFC 7636), computed directly."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def authorize_params(email: str, challenge: str) -> Dict[str, str]:
