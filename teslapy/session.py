@@ -89,21 +89,29 @@ def ask_captcha(svg: bytes) -> str:
 
 
 def _check_token_reply(response: requests.Response) -> requests.Response:
-    """Turn a token reply that is not an OAuth error into ``HTTPError``.
+    """Let oauthlib read only token replies it can parse; raise for the others.
 
     OAuth errors (a 4xx JSON object with ``error``) are left to oauthlib, which raises
-    its matching class (``InvalidGrantError``, ...). 5xx replies and other 4xx bodies
-    raise ``HTTPError`` with Tesla's text.
+    its matching class (``InvalidGrantError``, ...); so is a JSON object without an
+    access token (``MissingTokenError``).
+
+    Raises:
+        requests.HTTPError: a 5xx reply, or a 4xx reply that is not an OAuth error.
+        ResponseError: a 2xx reply whose body is not a JSON object.
     """
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
     if response.status_code >= 500:
         errors.raise_for_status(response)
     if response.status_code >= 400:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
         if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
             errors.raise_for_status(response)
+    elif not isinstance(body, dict):
+        kind = response.headers.get("Content-Type") or "no type"
+        raise ResponseError(f"The SSO token reply ({response.status_code}, {kind}) is not "
+                            "a JSON object", response)
     return response
 
 
@@ -415,8 +423,23 @@ class Tesla(requests.Session):
         if auth.has_inputs(reply.text):
             raise auth.rejection(reply.text)
         errors.raise_for_status(reply)
+        self._check_passcode_page(reply)
         logger.info("The account asks for a second factor")
         return self._multi_factor(oauth, sso_base, transaction)
+
+    @staticmethod
+    def _check_passcode_page(reply: requests.Response) -> None:
+        """Accept what the SSO sent after the credentials as its passcode page.
+
+        Raises:
+            ResponseError: the reply is a redirect without a target, empty, or not HTML.
+        """
+        kind = reply.headers.get("Content-Type") or "no type"
+        if (300 <= reply.status_code < 400 or not reply.text.strip()
+                or "html" not in kind.lower()):
+            raise ResponseError(
+                f"The SSO answered the sign-in ({reply.status_code}, {kind}) with neither "
+                "the callback, the form nor the passcode page", reply)
 
     def _solve_captcha(self, oauth: OAuth2Session, sso_base: str) -> str:
         image = oauth.get(auth.join(sso_base, auth.CAPTCHA_PATH), timeout=self.timeout)
@@ -479,8 +502,8 @@ class Tesla(requests.Session):
             ResponseError: the reply holds no access token.
         """
         access = sso_token.get("access_token")
-        if not access:
-            raise ResponseError("The SSO token reply holds no access token")
+        if not isinstance(access, str) or not access:
+            raise ResponseError("The SSO token reply holds no usable access token")
         reply = super().request(
             "POST", self._absolute(auth.OWNER_TOKEN_PATH), data=auth.owner_exchange_body(),
             headers={"Authorization": f"Bearer {access}"}, timeout=self.timeout)

@@ -40,8 +40,9 @@ def build_retry(retry: RetrySetting) -> Retry:
 
     An int ``n`` becomes ``Retry(total=n, connect=n, read=n, ...)`` that retries the
     statuses in ``RETRY_STATUSES`` with a short backoff and, when retries run out, hands
-    back the last reply (so Tesla's error text still reaches the caller). A ``Retry``
-    instance is used as given.
+    back the last reply (so Tesla's error text still reaches the caller). With ``n`` = 0
+    a read timeout stays ``requests.ReadTimeout``, as in a plain ``requests`` session. A
+    ``Retry`` instance is used as given.
 
     Raises:
         ValueError: ``retry`` is neither a non-negative int nor a ``Retry``.
@@ -51,7 +52,7 @@ def build_retry(retry: RetrySetting) -> Retry:
     if isinstance(retry, bool) or not isinstance(retry, int) or retry < 0:
         raise ValueError(f"retry must be a number of retries (>= 0) or a urllib3 Retry, not {retry!r}")
     return Retry(
-        total=retry, connect=retry, read=retry, status=retry,
+        total=retry, connect=retry, read=retry or False, status=retry,
         status_forcelist=RETRY_STATUSES, backoff_factor=RETRY_BACKOFF_FACTOR,
         raise_on_status=False,
     )

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 import teslapy
-from teslapy import CustomOAuth2Error
+from teslapy import CustomOAuth2Error, ResponseError
 
 PASSWORD = "starship"
 
@@ -163,8 +163,8 @@ def test_two_factors_chosen_by_name(make_tesla, world):
 
 def test_two_factors_chosen_by_dict(make_tesla, world):
     tesla = make_tesla("mfa@tesla.com", PASSWORD)
-    tesla.passcode_getter = passcode_for(world, "mfa@tesla.com", "Device #1")
-    tesla.factor_selector = lambda factors: factors[0]
+    tesla.passcode_getter = passcode_for(world, "mfa@tesla.com", "Device #2")
+    tesla.factor_selector = lambda factors: factors[1]          # not the first one
     tesla.fetch_token()
     assert tesla.authorized
 
@@ -290,6 +290,86 @@ def test_failed_owner_api_exchange_raises_and_stores_nothing(make_tesla, sim, tm
     assert list(tmp_path.iterdir()) == []
 
 
+# -- broken replies at each step of the login ---------------------------------------------------
+
+AUTHORIZE_GET = dict(service="sso", method="GET", path="/oauth2/v3/authorize$")
+AUTHORIZE_POST = dict(service="sso", method="POST", path="/oauth2/v3/authorize$")
+PASS_THROUGH = dict(status=None)
+FACTORS = dict(service="sso", path="/mfa/factors$")
+VERIFY = dict(service="sso", path="/mfa/verify$")
+SSO_TOKEN = dict(service="sso", path="/oauth2/v3/token$")
+EXCHANGE = dict(service="api", path="^/oauth/token$")
+NOT_JSON = "(200, text/plain; charset=utf-8) is not"
+
+
+@pytest.mark.parametrize("email, faults, error, message", [
+    # the sign-in page
+    ("elon@tesla.com", [dict(AUTHORIZE_GET, status=200, body='<form><input name="identity"></form>')],
+     ValueError, "The sign-in page has no transaction_id"),
+    ("elon@tesla.com", [dict(AUTHORIZE_GET, status=200, body="")],
+     ValueError, "The sign-in page has no transaction_id"),
+    ("elon@tesla.com", [dict(AUTHORIZE_GET, status=500, body="<html><h1>Oops</h1></html>")],
+     teslapy.HTTPError, "500 Server Error: Internal Server Error for url: "),
+    # the reply to the credentials
+    ("elon@tesla.com", [dict(AUTHORIZE_POST, status=200, body={"unexpected": True})],
+     ResponseError, "The SSO answered the sign-in (200, application/json"),
+    ("elon@tesla.com", [dict(AUTHORIZE_POST, status=302, body="")],
+     ResponseError, "The SSO answered the sign-in (302, text/plain"),
+    # MFA factors, passcode verification and the continue post
+    ("solo@tesla.com", [dict(FACTORS, status=200, body="<html>maintenance</html>")],
+     ResponseError, f"MFA factors: the reply {NOT_JSON} JSON"),
+    ("solo@tesla.com", [dict(FACTORS, status=200, body=[{"id": "x"}])],
+     ValueError, "The MFA factors reply is not understood (no data list)"),
+    ("solo@tesla.com", [dict(FACTORS, status=200, body={"data": [{"name": "Phone", "factorType": "token:software"}]})],
+     ValueError, "The selected MFA factor has no id"),
+    ("solo@tesla.com", [dict(VERIFY, status=200, body="")],
+     ResponseError, "The passcode verification reply is not JSON"),
+    ("solo@tesla.com", [dict(VERIFY, status=200, body=["valid"])],
+     ValueError, "The passcode verification reply is not understood"),
+    ("solo@tesla.com", [dict(VERIFY, status=200, body={"data": [True]})],
+     ValueError, "Invalid passcode"),
+    ("solo@tesla.com", [dict(VERIFY, status=502, body="<html>Bad gateway</html>")],
+     teslapy.HTTPError, "502 Server Error: Bad Gateway for url: "),
+    ("solo@tesla.com", [dict(AUTHORIZE_POST, **PASS_THROUGH), dict(AUTHORIZE_POST, status=200, body="<html></html>")],
+     ResponseError, "The SSO did not finish the sign-in after the passcode was accepted"),
+    # code for SSO token
+    ("elon@tesla.com", [dict(SSO_TOKEN, status=200, body={"token_type": "Bearer", "expires_in": 300})],
+     teslapy.MissingTokenError, "(missing_token) Missing access token parameter."),
+    ("elon@tesla.com", [dict(SSO_TOKEN, status=200, body="<html>maintenance</html>")],
+     ResponseError, f"The SSO token reply {NOT_JSON} a JSON object"),
+    ("elon@tesla.com", [dict(SSO_TOKEN, status=200, body=[])],
+     ResponseError, "The SSO token reply (200, application/json; charset=utf-8) is not a JSON object"),
+    ("elon@tesla.com", [dict(SSO_TOKEN, status=200, body={"access_token": 5, "token_type": "Bearer"})],
+     ResponseError, "The SSO token reply holds no usable access token"),
+    ("elon@tesla.com", [dict(SSO_TOKEN, status=400, body="<html>Bad request</html>")],
+     teslapy.HTTPError, "400 Client Error: Bad Request for url: "),
+    # SSO token for Owner API token (RFC 7523)
+    ("elon@tesla.com", [dict(EXCHANGE, status=200, body="<html>maintenance</html>")],
+     ResponseError, f"Owner API token: the reply {NOT_JSON} JSON"),
+    ("elon@tesla.com", [dict(EXCHANGE, status=200, body="")],
+     ResponseError, "Owner API token: the reply (200) is empty"),
+    ("elon@tesla.com", [dict(EXCHANGE, status=200, body=["qts-1"])],
+     ResponseError, "The Owner API token reply holds no access token"),
+    ("elon@tesla.com", [dict(EXCHANGE, status=200, body={"token_type": "bearer"})],
+     ResponseError, "The Owner API token reply holds no access token"),
+])
+def test_a_broken_reply_at_any_step_is_a_typed_error_and_stores_nothing(
+        make_tesla, sim, world, tmp_path, email, faults, error, message):
+    planned = [sim.faults.add(**fault) for fault in faults]
+    tesla = make_tesla(email, PASSWORD, passcode_for(world, "solo@tesla.com", "Phone"))
+    with pytest.raises(error) as caught:
+        tesla.fetch_token()
+    assert type(caught.value) is error                 # not a subclass such as KeyError
+    assert str(caught.value).startswith(message)
+    assert all(fault.hits == 1 for fault in planned)
+    assert not tesla.authorized and not tesla.sso_token
+    assert list(tmp_path.iterdir()) == []
+    sim.faults.clear()
+    world.clock.advance(30)                             # a fresh passcode: used ones replay
+    tesla.fetch_token()                                 # the next try works
+    assert tesla.authorized
+
+
 # -- secrets never reach the logs -----------------------------------------------------------
 
 
@@ -340,4 +420,5 @@ def test_login_refresh_and_calls_never_log_a_secret(make_tesla, world, everythin
     assert len(secrets) >= 10
     for secret in secrets:
         assert secret not in text                     # ...but none of its secrets
+        assert secret not in repr(tesla) and secret not in str(tesla)
     assert "code_verifier" not in text and "credential" not in text

@@ -1,14 +1,18 @@
 """The Tesla session against the simulator: settings, requests, errors, refresh and retries."""
 from __future__ import annotations
 
+import http.client
+import http.server
 import json
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 from urllib3.util.retry import Retry
 
 import teslapy
 from teslapy import HTTPError, InvalidGrantError, ResponseError, session as session_module
+from teslasim import totp
 
 PASSWORD = "starship"
 
@@ -56,6 +60,65 @@ def test_hosts_default_to_tesla_then_env_then_arguments(monkeypatch, tmp_path):
         assert tesla.verify is False and tesla.timeout == 3
         assert tesla.proxies == {"http": "http://127.0.0.1:6", "https": "http://127.0.0.1:6"}
         assert tesla.headers["User-Agent"] == "mine/1"
+
+
+class ForwardProxy(http.server.BaseHTTPRequestHandler):
+    """A plain-http forward proxy that records what passes through it."""
+
+    seen: list = []
+
+    def forward(self) -> None:
+        target = urlsplit(self.path)                # a proxy gets the absolute URL
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {k: v for k, v in self.headers.items() if not k.lower().startswith("proxy-")}
+        self.seen.append((self.command, self.path, headers.get("User-Agent")))
+        upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+        try:
+            path = target.path + ("?" + target.query if target.query else "")
+            upstream.request(self.command, path, body=body or None, headers=headers)
+            reply = upstream.getresponse()
+            content = reply.read()
+            self.send_response(reply.status, reply.reason)
+            for name, value in reply.getheaders():
+                if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(content)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(content)
+        finally:
+            upstream.close()
+
+    do_GET = do_POST = forward
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ForwardProxy)
+    ForwardProxy.seen = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", ForwardProxy.seen
+    server.shutdown()
+    server.server_close()
+    thread.join(10)
+
+
+def test_the_proxy_and_user_agent_carry_the_login_and_the_api_calls(make_tesla, sim, proxy, world):
+    url, seen = proxy
+    secret = world.account("solo@tesla.com").factors[0].secret
+    tesla = make_tesla("solo@tesla.com", PASSWORD, proxy=url, user_agent="probe/1",
+                       passcode_getter=lambda: totp.passcode(secret, world.clock.now()))
+    tesla.fetch_token()
+    assert tesla.vehicle_list() == [] and tesla.authorized      # this account has no car
+    paths = [urlsplit(target).path for _, target, _ in seen]
+    assert paths == ["/oauth2/v3/authorize", "/oauth2/v3/authorize", "/oauth2/v3/authorize/mfa/factors",
+                     "/oauth2/v3/authorize/mfa/verify", "/oauth2/v3/authorize", "/oauth2/v3/token",
+                     "/oauth/token", "/api/1/vehicles"]
+    assert {agent for _, _, agent in seen} == {"probe/1"}
 
 
 def test_email_is_required():
@@ -180,12 +243,31 @@ def test_a_non_json_error_keeps_the_reason_phrase(tesla, sim):
     ("<html>maintenance</html>", "GET /api/1/vehicles: the reply (200, text/plain; charset=utf-8) is not JSON"),
     ({"response": "not a list"}, "VEHICLE_LIST: the reply holds no response list"),
     ({"count": 0}, "VEHICLE_LIST: the reply holds no response list"),
+    ("", "GET /api/1/vehicles: the reply (200) is empty"),
+    ([{"display_name": "x"}], "VEHICLE_LIST: the reply holds no response list"),
 ])
 def test_a_broken_reply_is_a_clear_error_not_a_key_error(tesla, sim, body, message):
     sim.faults.add(service="api", path="^/api/1/vehicles$", status=200, body=body)
     with pytest.raises(ResponseError) as caught:
         tesla.vehicle_list()
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("status, body, error, message", [
+    (200, "", ResponseError, "GET /api/1/vehicles/{id}/vehicle_data: the reply (200) is empty"),
+    (200, "[1, 2", ResponseError, "GET /api/1/vehicles/{id}/vehicle_data: the reply (200, text/plain"),
+    (500, "<html><body>Internal error</body></html>", HTTPError,
+     "500 Server Error: Internal Server Error for url: "),
+    (503, "", HTTPError, "503 Server Error: Service Unavailable for url: "),
+])
+def test_a_broken_reply_to_a_named_endpoint_is_a_typed_error(tesla, sim, status, body, error, message):
+    car = by_name(tesla.vehicle_list(), "Tim's Tesla")
+    sim.faults.add(service="api", path="/vehicle_data$", status=status, body=body)
+    with pytest.raises(error) as caught:
+        tesla.api("VEHICLE_DATA", {"vehicle_id": car["id_s"]})
+    assert type(caught.value) is error
+    assert str(caught.value).startswith(message.replace("{id}", car["id_s"]))
+    assert caught.value.response.status_code == status
 
 
 def test_serialize_false_returns_the_response(tesla):
@@ -197,7 +279,23 @@ def test_context_manager_closes_the_session(make_tesla):
     with make_tesla() as tesla:
         tesla.fetch_token()
         assert tesla.vehicle_list()
+        pools = tesla.get_adapter(tesla.api_base_url).poolmanager.pools
+        assert len(pools) == 1                # a kept-alive connection to the API
+    assert len(pools) == 0                    # closed on leaving the block
     assert tesla.authorized               # tokens stay with the object; only connections close
+
+
+def test_the_timeout_applies_to_the_login_and_to_api_calls(make_tesla, sim):
+    tesla = make_tesla(timeout=0.2)
+    slow_sso = sim.faults.add(service="sso", path="/oauth2/v3/token$", status=None, delay=1)
+    with pytest.raises(teslapy.ReadTimeout):
+        tesla.fetch_token()
+    assert slow_sso.hits == 1 and not tesla.authorized
+    tesla.fetch_token()
+    slow_api = sim.faults.add(service="api", path="^/api/1/vehicles$", status=None, delay=1)
+    with pytest.raises(teslapy.ReadTimeout):
+        tesla.vehicle_list()
+    assert slow_api.hits == 1
 
 
 # -- expiry and refresh -----------------------------------------------------------------------------
@@ -297,6 +395,21 @@ def test_a_failed_exchange_during_refresh_keeps_the_owner_token_and_the_rotated_
     sim.world.clock.advance(sim.world.settings.refresh_grace_period + 1)
     tesla.refresh_token()                                     # the kept rotated token works
     assert tesla.token["access_token"] != owner_before["access_token"]
+
+
+@pytest.mark.parametrize("body, error", [
+    ([], ResponseError), ("<html>maintenance</html>", ResponseError),
+    ({"token_type": "Bearer"}, teslapy.MissingTokenError),
+])
+def test_a_broken_refresh_reply_keeps_the_working_tokens(tesla, sim, cache_file, body, error):
+    before_cache = read(cache_file)
+    before = dict(tesla.token), dict(tesla.sso_token)
+    sim.faults.add(service="sso", path="/oauth2/v3/token$", status=200, body=body)
+    with pytest.raises(error):
+        tesla.refresh_token()
+    assert (tesla.token, tesla.sso_token) == before
+    assert read(cache_file) == before_cache
+    assert len(tesla.vehicle_list()) == 3
 
 
 def test_refresh_without_a_refresh_token_is_a_value_error(make_tesla):
