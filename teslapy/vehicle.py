@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
 from teslapy import codes, streaming
 from teslapy._types import JsonDict
@@ -25,16 +25,21 @@ DEFAULT_VIEW = "STUD_3QTR"
 DEFAULT_IMAGE_SIZE = 640
 
 
-def _response(reply: Any, name: str, kind: type = dict) -> Any:
+def api_response(reply: Any, name: str,
+                 kind: Union[type, Tuple[type, ...]] = dict) -> Any:
     """Return the ``response`` member of an API reply, checking its type.
+
+    kind: (optional) the type (or tuple of types) the member must have
 
     Raises ``ResponseError`` naming the endpoint when the reply is not shaped as
     ``{"response": <kind>}``.
     """
     response = reply.get("response") if isinstance(reply, dict) else None
     if not isinstance(response, kind):
-        raise ResponseError(f"{name} gave an unexpected reply without a "
-                           f"{kind.__name__} 'response': {str(reply)[:200]!r}")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        wanted = " or ".join(k.__name__ for k in kinds)
+        raise ResponseError(f"{name} gave an unexpected reply without a {wanted} "
+                            f"'response': {str(reply)[:200]!r}")
     return response
 
 
@@ -75,7 +80,7 @@ class Vehicle(JsonDict):
 
         Works while the car sleeps and does not wake it.
         """
-        self.update(_response(self.api("VEHICLE_SUMMARY"), "VEHICLE_SUMMARY"))
+        self.update(api_response(self.api("VEHICLE_SUMMARY"), "VEHICLE_SUMMARY"))
         return self
 
     def get_vehicle_data(self) -> "Vehicle":
@@ -83,17 +88,18 @@ class Vehicle(JsonDict):
 
         Raises ``HTTPError`` (408) when the car is asleep or offline.
         """
-        self.update(_response(self.api("VEHICLE_DATA"), "VEHICLE_DATA"))
+        self.update(api_response(self.api("VEHICLE_DATA"), "VEHICLE_DATA"))
         return self
 
     def sync_wake_up(self, timeout: float = 60, interval: float = 2,
                      backoff: float = 1.15) -> None:
         """Wake the car up and wait until it reports ``online``.
 
-        Sends ``wake_up`` only when the car is not online, then polls the summary,
-        first after ``interval`` seconds, each wait ``backoff`` times longer than the
-        one before. Returns as soon as a poll sees ``online``; never waits past
-        ``timeout``.
+        Reads the summary first (which does not wake the car), so a car that fell
+        asleep since it was last read is woken too; sends ``wake_up`` only when the
+        car is not online, then polls the summary, first after ``interval`` seconds,
+        each wait ``backoff`` times longer than the one before. Returns as soon as a
+        poll sees ``online``; never waits past ``timeout``.
 
         Raises ``VehicleError('<name> not woken up within <timeout> seconds')`` when
         the car is still not online at the deadline, ``ValueError`` for a
@@ -101,11 +107,11 @@ class Vehicle(JsonDict):
         """
         if interval <= 0 or backoff < 1:
             raise ValueError("interval must be > 0 and backoff >= 1")
-        if self.get("state") == "online":
-            return
         deadline = time.monotonic() + timeout
+        if self.get_vehicle_summary().get("state") == "online":
+            return
         logger.debug("Waking up %s", self._display_name())
-        self.update(_response(self.api("WAKE_UP"), "WAKE_UP"))
+        self.update(api_response(self.api("WAKE_UP"), "WAKE_UP"))
         delay = float(interval)
         while self.get("state") != "online":
             remaining = deadline - time.monotonic()
@@ -132,7 +138,7 @@ class Vehicle(JsonDict):
         Raises ``HTTPError`` (408) when the car is asleep, (400) when unsupported.
         """
         name = "NEARBY_CHARGING_SITES"
-        return JsonDict(_response(self.api(name), name))
+        return JsonDict(api_response(self.api(name), name))
 
     def get_service_scheduling_data(self) -> JsonDict:
         """Return this car's next service appointment entry, or ``{}`` when none.
@@ -140,7 +146,7 @@ class Vehicle(JsonDict):
         Works while the car sleeps.
         """
         name = "SERVICE_SELF_SCHEDULING_ELIGIBILITY"
-        response = _response(self.tesla.api(name), name)
+        response = api_response(self.tesla.api(name), name)
         entries = response.get("enabled_vins") or []
         for entry in entries:
             if isinstance(entry, dict) and entry.get("vin") == self.get("vin"):
@@ -153,7 +159,7 @@ class Vehicle(JsonDict):
         Raises ``HTTPError`` (408) when the car is asleep.
         """
         name = "MOBILE_ENABLED"
-        return _response(self.api(name), name, bool)
+        return api_response(self.api(name), name, bool)
 
     # -- image, units, VIN ------------------------------------------------------------
 
@@ -233,7 +239,7 @@ class Vehicle(JsonDict):
         (e.g. ``user_not_present``), ``ResponseError`` when the reply has no result,
         ``HTTPError`` (408) when the car is asleep.
         """
-        response = _response(self.api(name, **kwargs), name)
+        response = api_response(self.api(name, **kwargs), name)
         if "result" not in response:
             raise ResponseError(f"{name} gave an unexpected reply without a result: "
                                f"{str(response)[:200]!r}")

@@ -182,6 +182,26 @@ def test_sync_wake_up_times_out_with_the_cars_name(tesla, sim, world):
     assert wakes.hits == 1 and nikola["state"] == "asleep"
 
 
+def test_sync_wake_up_never_sleeps_past_the_deadline(tesla, world):
+    _car(world, "Nikola").wake_delay = 10_000
+    nikola = _vehicle(tesla, "Nikola")
+    # one full interval would outlast the test's time limit
+    with pytest.raises(VehicleError, match="^Nikola not woken up within 0.2 seconds$"):
+        nikola.sync_wake_up(timeout=0.2, interval=100_000)
+
+
+def test_sync_wake_up_wakes_a_car_that_fell_asleep_since_it_was_read(tesla, sim, world):
+    world.settings.vehicle_idle_sleep = 60
+    car = _vehicle(tesla, "Tim's Tesla")
+    assert car["state"] == "online"
+    world.clock.advance(120)                  # nobody polled it: it sleeps now
+    _car(world, "Tim's Tesla").wake_delay = 0
+    wakes = _count(sim, r"/wake_up$")
+    car.sync_wake_up(interval=0.01)
+    assert wakes.hits == 1 and car["state"] == "online"
+    assert car.get_vehicle_data()["vehicle_state"]["vehicle_name"] == "Tim's Tesla"
+
+
 @pytest.mark.parametrize("interval, backoff", [(0, 1.15), (-1, 1.15), (2, 0.5)])
 def test_sync_wake_up_rejects_bad_timing(tesla, interval, backoff):
     with pytest.raises(ValueError):
@@ -199,6 +219,29 @@ def test_sleep_safe_methods_do_not_wake_the_car(tesla, world):
     state = _car(world, "Nikola")
     assert state.woken_at is None
     assert nikola.get_vehicle_summary()["state"] == "asleep"
+
+
+def test_a_woken_car_falls_asleep_when_only_sleep_safe_methods_are_called(tesla, world):
+    world.settings.vehicle_idle_sleep = 60
+    state = _car(world, "Nikola")
+    state.wake_delay = 0
+    nikola = _vehicle(tesla, "Nikola")
+    nikola.sync_wake_up(interval=0.01)
+    assert nikola["state"] == "online"
+    world.clock.advance(45)
+    nikola.get_vehicle_data()                 # an online-only call keeps it awake
+    world.clock.advance(45)
+    assert nikola.get_vehicle_summary()["state"] == "online"
+    polled = state.last_polled
+    nikola.option_code_list()
+    nikola.get_service_scheduling_data()
+    nikola.compose_image(options="MDLS")
+    nikola.decode_vin()
+    assert state.last_polled == polled        # none of them reset the idle timer
+    world.clock.advance(16)                   # 61 s after the last online-only call
+    assert nikola.get_vehicle_summary()["state"] == "asleep"
+    with pytest.raises(requests.HTTPError, match="408 Client Error: vehicle unavailable"):
+        nikola.get_vehicle_data()
 
 
 # -- commands -------------------------------------------------------------------------
