@@ -6,12 +6,14 @@ API with its ``id`` (``battery_id``) and ``energy_site_id`` (``site_id``).
 """
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timezone as dt_timezone
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from teslapy._types import JsonDict
-from teslapy.errors import ProductError, ResponseError
+from teslapy.errors import ProductError
+from teslapy.vehicle import api_response
 
 if TYPE_CHECKING:
     from teslapy.session import Tesla
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OPERATION_MODES = ("self_consumption", "backup", "autonomous")
-ACCEPTED_CODES = (200, 201)
+ACCEPTED_CODE = 201
 
 
 def utc_timestamp(moment: Optional[datetime] = None) -> str:
@@ -29,6 +31,15 @@ def utc_timestamp(moment: Optional[datetime] = None) -> str:
     """
     moment = (moment or datetime.now(dt_timezone.utc)).astimezone(dt_timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _json_object(text: str) -> Optional[Dict[str, Any]]:
+    """The JSON object written in ``text``, or None when it holds no object."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _without_none(**params: Any) -> Dict[str, Any]:
@@ -42,19 +53,9 @@ class Product(JsonDict):
         super().__init__(data)
         self.tesla = tesla
 
-    def _response(self, reply: Any, name: str) -> Any:
-        """The ``response`` of a reply; ``ResponseError`` when the reply has none."""
-        if not isinstance(reply, dict) or "response" not in reply:
-            raise ResponseError(f"{name} gave an unexpected reply without a 'response': "
-                               f"{str(reply)[:200]!r}")
-        return reply["response"]
-
     def _data(self, name: str, **kwargs: Any) -> Dict[str, Any]:
         """Call a read endpoint and return its ``response`` object."""
-        response = self._response(self.api(name, **kwargs), name)
-        if not isinstance(response, dict):
-            raise ResponseError(f"{name} gave an unexpected reply: {str(response)[:200]!r}")
-        return response
+        return api_response(self.api(name, **kwargs), name)
 
     def api(self, name: str, **kwargs: Any) -> JsonDict:
         """Call the named endpoint with this product's ``battery_id`` and ``site_id``.
@@ -85,11 +86,10 @@ class Product(JsonDict):
 
         Unset options are not sent. Raises ``HTTPError`` for errors Tesla returns.
         """
-        params = _without_none(kind=kind, period=period, start_date=start_date,
-                               end_date=end_date or utc_timestamp(),
-                               installation_timezone=installation_timezone,
-                               timezone=timezone)
-        return JsonDict(self._data("HISTORY_DATA", **params))
+        return self._history("HISTORY_DATA", kind=kind, period=period,
+                             start_date=start_date, end_date=end_date,
+                             installation_timezone=installation_timezone,
+                             timezone=timezone)
 
     def get_calendar_history_data(self, kind: str = "energy", period: str = "day",
                                   start_date: Optional[str] = None,
@@ -105,30 +105,35 @@ class Product(JsonDict):
         Unset options are not sent; ``end_date`` defaults to now (UTC) at each call.
         Raises ``HTTPError`` for errors Tesla returns.
         """
-        params = _without_none(kind=kind, period=period, start_date=start_date,
-                               end_date=end_date or utc_timestamp(),
-                               installation_timezone=installation_timezone,
-                               timezone=timezone, tariff=tariff)
-        return JsonDict(self._data("CALENDAR_HISTORY_DATA", **params))
+        return self._history("CALENDAR_HISTORY_DATA", kind=kind, period=period,
+                             start_date=start_date, end_date=end_date,
+                             installation_timezone=installation_timezone,
+                             timezone=timezone, tariff=tariff)
+
+    def _history(self, name: str, **params: Optional[str]) -> JsonDict:
+        """Call a history endpoint; ``end_date`` defaults to now, unset options are left out."""
+        params["end_date"] = params.get("end_date") or utc_timestamp()
+        return JsonDict(self._data(name, **_without_none(**params)))
 
     def command(self, name: str, **kwargs: Any) -> str:
         """Send a product command and return Tesla's message (e.g. ``'Updated'``).
 
-        Accepts ``code`` 201 or 200 (also spelled ``Code``/``Message``) and a plain
-        text response.
+        The reply must carry ``code`` 201 (also spelled ``Code``, with ``message`` or
+        ``Message``; a ``response`` that is that object written as a JSON string is
+        read too).
 
-        Raises ``ProductError(message)`` when the code is anything else,
-        ``ResponseError`` when the reply is malformed, ``HTTPError`` for errors Tesla
-        returns.
+        Raises ``ProductError(message)`` for any other code or a reply without one,
+        ``ResponseError`` when the reply has no ``response`` object, ``HTTPError``
+        for errors Tesla returns.
         """
-        response = self._response(self.api(name, **kwargs), name)
+        response = api_response(self.api(name, **kwargs), name, (dict, str))
         if isinstance(response, str):
-            return response
-        if not isinstance(response, dict):
-            raise ResponseError(f"{name} gave an unexpected reply: {str(response)[:200]!r}")
+            text, response = response, _json_object(response)
+            if response is None:
+                raise ProductError(f"{name} was not accepted: {text[:200]}")
         code = response.get("code", response.get("Code"))
         message = response.get("message", response.get("Message"))
-        if code in ACCEPTED_CODES:
+        if code == ACCEPTED_CODE:
             return message if message is not None else ""
         raise ProductError(message or f"{name} was not accepted (code {code})")
 

@@ -1,14 +1,14 @@
 """Energy products: Powerwall and solar reads, history and settings against the simulator."""
 from __future__ import annotations
 
-import inspect
 import re
 from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from teslapy import Battery, Product, ProductError, ResponseError, SolarPanel
+from teslapy import Battery, ProductError, ResponseError, SolarPanel
 from teslapy.energy import utc_timestamp
 
 
@@ -36,9 +36,26 @@ def test_utc_timestamp_format():
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", utc_timestamp())
 
 
-def test_default_end_date_is_computed_per_call_not_at_import():
-    for method in (Product.get_history_data, Product.get_calendar_history_data):
-        assert inspect.signature(method).parameters["end_date"].default is None
+def _sent_queries(tesla) -> list:
+    """Record the query of every request the session sends from now on."""
+    queries = []
+    tesla.hooks["response"].append(
+        lambda response, *args, **kwargs: queries.append(
+            parse_qs(urlsplit(response.request.url).query)))
+    return queries
+
+
+@pytest.mark.parametrize("method", ["get_history_data", "get_calendar_history_data"])
+def test_default_end_date_is_now_at_each_call(battery, method):
+    queries = _sent_queries(battery.tesla)
+    before = utc_timestamp()
+    getattr(battery, method)()
+    between = utc_timestamp()
+    getattr(battery, method)()
+    first, second = (query["end_date"][0] for query in queries)
+    assert before <= first <= between <= second
+    assert queries[0]["kind"] == ["energy"] and queries[0]["period"] == ["day"]
+    assert "start_date" not in queries[0] and "timezone" not in queries[0]
 
 
 # -- battery ---------------------------------------------------------------------------
@@ -90,11 +107,11 @@ def test_server_rejection_is_an_http_error(battery):
 
 @pytest.mark.parametrize("body, expected", [
     ({"response": {"code": 201, "message": "Updated"}}, "Updated"),
-    ({"response": {"code": 200, "message": "Accepted"}}, "Accepted"),
     ({"response": {"Code": 201, "Message": "Updated"}}, "Updated"),
-    ({"response": "Updated"}, "Updated"),
+    ({"response": '{"code": 201, "message": "Updated"}'}, "Updated"),
+    ({"response": {"code": 201}}, ""),
 ])
-def test_command_accepts_the_reply_shapes_tesla_uses(battery, sim, body, expected):
+def test_command_returns_the_message_of_code_201(battery, sim, body, expected):
     sim.faults.add(service="api", path=r"/backup$", status=200, body=body)
     assert battery.set_backup_reserve_percent(20) == expected
 
@@ -103,17 +120,25 @@ def test_command_accepts_the_reply_shapes_tesla_uses(battery, sim, body, expecte
     ({"response": {"code": 500, "message": "Could not reach the gateway"}},
      "^Could not reach the gateway$"),
     ({"response": {"code": 400}}, "code 400"),
+    ({"response": {"code": 200, "message": "Accepted"}}, "^Accepted$"),
+    ({"response": {"code": "201", "message": "Maybe"}}, "^Maybe$"),
+    ({"response": {"message": "Updated"}}, "^Updated$"),
+    ({"response": {}}, "code None"),
+    ({"response": "Updated"}, "not accepted: Updated"),
+    ({"response": "[201]"}, r"not accepted: \[201\]"),
 ])
-def test_command_failure_is_a_product_error(battery, sim, body, message):
+def test_command_without_code_201_is_a_product_error(battery, sim, body, message):
     sim.faults.add(service="api", path=r"/operation$", status=200, body=body)
     with pytest.raises(ProductError, match=message):
         battery.set_operation("backup")
 
 
-@pytest.mark.parametrize("body", [{"response": 42}, {"result": True}])
+@pytest.mark.parametrize("body", [{"response": 42}, {"result": True}, [201],
+                                  {"response": None}, "Updated"])
 def test_malformed_command_reply_is_a_response_error(battery, sim, body):
     sim.faults.add(service="api", path=r"/operation$", status=200, body=body)
-    with pytest.raises(ResponseError, match="BATTERY_OPERATION_MODE gave an unexpected reply"):
+    with pytest.raises(ResponseError, match="BATTERY_OPERATION_MODE gave an unexpected reply"
+                                            "|/operation: the reply .* is not JSON"):
         battery.set_operation("backup")
 
 
@@ -142,20 +167,56 @@ def test_power_history_is_deterministic(battery):
         <= set(points[0])
 
 
-def test_history_with_dates_and_time_zone(battery):
+def test_history_with_dates_and_time_zones_sends_them(battery):
+    queries = _sent_queries(battery.tesla)
     history = battery.get_history_data(
         kind="energy", period="week", start_date="2021-02-22T08:00:00.000Z",
-        end_date="2021-02-28T07:59:59.999Z", timezone="America/Los_Angeles")
+        end_date="2021-02-28T07:59:59.999Z", installation_timezone="America/Los_Angeles",
+        timezone="America/Los_Angeles")
+    assert queries[-1] == {
+        "kind": ["energy"], "period": ["week"], "start_date": ["2021-02-22T08:00:00.000Z"],
+        "end_date": ["2021-02-28T07:59:59.999Z"],
+        "installation_timezone": ["America/Los_Angeles"],
+        "timezone": ["America/Los_Angeles"]}
     assert history["period"] == "week"
     assert history["time_zone_offset"] == -480
-    assert 1 <= len(history["time_series"]) <= 7
+    # local days 22 to 27 February: from the start date up to the end date
+    assert [point["timestamp"][:10] for point in history["time_series"]] == [
+        f"2021-02-{day}" for day in range(22, 28)]
+
+
+KINDS = ("power", "energy", "backup", "self_consumption", "time_of_use_energy",
+         "time_of_use_self_consumption", "savings")
+
+
+@pytest.mark.parametrize("method, periods", [
+    ("get_history_data", ("day", "week", "month", "year")),
+    ("get_calendar_history_data", ("day", "week", "month", "year", "lifetime")),
+])
+def test_history_for_every_kind_and_period(battery, method, periods):
+    end = "2021-02-28T07:59:59.999Z"
+    for kind in KINDS:
+        for period in periods:
+            history = getattr(battery, method)(kind=kind, period=period, end_date=end,
+                                               timezone="Europe/Berlin")
+            assert history["period"] == period, (kind, period)
+            assert history["time_zone_offset"] == 60
+            assert isinstance(history["time_series"], list)
+            if kind != "backup":
+                assert history["time_series"], (kind, period)
 
 
 def test_calendar_history_lifetime_and_tariff(battery):
-    history = battery.get_calendar_history_data(kind="savings", period="lifetime",
-                                                tariff="PGE-EV2-A")
-    assert history["period"] == "lifetime"
-    assert history["time_series"]
+    def savings(**extra):
+        return battery.get_calendar_history_data(
+            kind="savings", period="lifetime", end_date="2021-02-28T07:59:59.999Z", **extra)
+
+    plain = savings()
+    assert plain["period"] == "lifetime"
+    assert [point["timestamp"][:4] for point in plain["time_series"]] == [
+        "2019", "2020", "2021"]
+    assert savings(tariff="PGE-EV2-A") == savings(tariff="PGE-EV2-A")
+    assert savings(tariff="PGE-EV2-A")["time_series"] != plain["time_series"]
 
 
 def test_history_with_an_unknown_kind_is_an_http_error(battery):
