@@ -131,27 +131,31 @@ class _Connection:
         self.failure: Optional[BaseException] = None     # from our code or the callback
         self.connect_error: Optional[BaseException] = None
 
-    def on_open(self, app: websocket.WebSocketApp) -> None:
-        self.opened = True
+    def _guarded(self, app: websocket.WebSocketApp, action: Callable[..., None],
+                 *args: Any) -> None:
+        """Run ``action``; an error in it is kept for stream() to raise and closes."""
         try:
-            message = {
-                "msg_type": "data:subscribe_oauth",
-                "token": self.vehicle.tesla.valid_access_token(),
-                "value": ",".join(COLUMNS),
-                "tag": self.tag,
-            }
-            app.send(json.dumps(message))
-            logger.debug("Subscribed to vehicle %s", self.tag)
-        except Exception as error:    # raised again by stream() after closing
+            action(app, *args)
+        except Exception as error:
             self.failure = error
             app.close()
 
+    def on_open(self, app: websocket.WebSocketApp) -> None:
+        self.opened = True
+        self._guarded(app, self._subscribe)
+
     def on_message(self, app: websocket.WebSocketApp, text: str) -> None:
-        try:
-            self._handle(app, text)
-        except Exception as error:    # raised again by stream() after closing
-            self.failure = error
-            app.close()
+        self._guarded(app, self._handle, text)
+
+    def _subscribe(self, app: websocket.WebSocketApp) -> None:
+        message = {
+            "msg_type": "data:subscribe_oauth",
+            "token": self.vehicle.tesla.valid_access_token(),
+            "value": ",".join(COLUMNS),
+            "tag": self.tag,
+        }
+        app.send(json.dumps(message))
+        logger.debug("Subscribed to vehicle %s", self.tag)
 
     def _handle(self, app: websocket.WebSocketApp, text: str) -> None:
         try:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import requests
 
 from teslapy import streaming
 
@@ -153,6 +154,29 @@ def test_retry_reconnects_that_many_times(tesla, sim, world):
     assert len(received) >= 3           # each subscription starts with the current record
 
 
+def test_indefinitely_reconnects_past_the_retry_count_until_ctrl_c(tesla, sim, world):
+    world.settings.stream_idle_timeout = 0.1
+    connections = sim.faults.add(service="streaming", status=None, times=None)
+    car = _vehicle(tesla, "Tim's Tesla")
+    received = []
+
+    def callback(record):
+        received.append(record)
+        if len(received) == 4:
+            raise KeyboardInterrupt
+
+    car.stream(callback, retry=1, indefinitely=True)
+    assert len(received) == 4
+    assert connections.hits >= 3              # more than retry=1 alone would allow
+
+
+def test_extra_keyword_arguments_go_to_the_websocket_run_loop(tesla):
+    car = _vehicle(tesla, "Road Runner")
+    # websocket-client refuses a ping timeout that is not shorter than the interval
+    with pytest.raises(streaming.websocket.WebSocketException, match="ping_interval"):
+        car.stream(ping_interval=1, ping_timeout=5)
+
+
 def test_bad_token_gives_data_error_and_ends(tesla, world, caplog):
     car = _vehicle(tesla, "Road Runner")
     world.expire_bearers()              # the client still believes its token is valid
@@ -182,6 +206,15 @@ def test_callback_errors_close_the_stream_and_propagate(tesla):
 
     with pytest.raises(_Stop):
         car.stream(callback, retry=5)
+
+
+def test_a_failed_token_refresh_closes_the_stream_and_propagates(tesla, sim):
+    car = _vehicle(tesla, "Road Runner")
+    tesla.token["created_at"] = 1             # long expired: subscribing refreshes first
+    refreshes = sim.faults.add(service="sso", status=503, times=None)
+    with pytest.raises(requests.HTTPError, match="503"):
+        car.stream(retry=3)
+    assert refreshes.hits >= 1
 
 
 def test_vehicle_without_vehicle_id_cannot_stream(tesla):
