@@ -392,12 +392,17 @@ def _require_battery(site: EnergySite, what: str) -> None:
         raise EnergyError(400, f"{what} needs a Powerwall site")
 
 
+def _check_percent(percent: Any, name: str) -> None:
+    """Raises ``EnergyError(400)`` unless ``percent`` is a number from 0 to 100."""
+    if isinstance(percent, bool) or not isinstance(percent, (int, float)) \
+            or not 0 <= percent <= 100:
+        raise EnergyError(400, f"{name} must be a number from 0 to 100")
+
+
 def set_backup_reserve(site: EnergySite, percent: Any) -> None:
     """Set the backup reserve. Raises ``EnergyError(400)`` unless 0 <= percent <= 100."""
     _require_battery(site, "backup reserve")
-    if isinstance(percent, bool) or not isinstance(percent, (int, float)) \
-            or not 0 <= percent <= 100:
-        raise EnergyError(400, "backup_reserve_percent must be a number from 0 to 100")
+    _check_percent(percent, "backup_reserve_percent")
     site.product.setdefault("backup", {"events": None})["backup_reserve_percent"] = \
         int(percent) if float(percent).is_integer() else percent
 
@@ -430,11 +435,8 @@ def set_storm_mode(site: EnergySite, enabled: Any) -> None:
 
 
 def set_off_grid_reserve(site: EnergySite, percent: Any) -> None:
-    """Set the off-grid vehicle charging reserve (0-100)."""
-    if isinstance(percent, bool) or not isinstance(percent, (int, float)) \
-            or not 0 <= percent <= 100:
-        raise EnergyError(
-            400, "off_grid_vehicle_charging_reserve_percent must be a number from 0 to 100")
+    """Set the off-grid vehicle charging reserve. Raises ``EnergyError(400)`` unless 0-100."""
+    _check_percent(percent, "off_grid_vehicle_charging_reserve_percent")
     site.config["off_grid_vehicle_charging_reserve_percent"] = percent
 
 
@@ -516,11 +518,6 @@ def _sum(days: list[dict]) -> dict:
         for key in ENERGY_FIELDS:
             total[key] += flows[key]
     return {key: round(value, 1) for key, value in total.items()}
-
-
-def _midnight(moment: datetime, zone: tzinfo) -> datetime:
-    local = moment.astimezone(zone)
-    return datetime(local.year, local.month, local.day, tzinfo=zone)
 
 
 def _add_months(day: date, months: int) -> date:

@@ -2,7 +2,8 @@
 
 Paths follow Tesla's Owner API (``api/1/powerwalls/{battery_id}/...`` and
 ``api/1/energy_sites/{site_id}/...``). Every call needs a bearer of the site's owner;
-a site or battery of another account, or an unknown one, answers 404 ``not_found``.
+a site or battery of another account, or an unknown one, answers 404 ``not_found``;
+a missing, expired or revoked bearer 401 as on the vehicle routes.
 Settings reply ``{"response": {"code": 201, "message": "Updated"}}`` and show up in
 later reads. The behaviour itself lives in :mod:`teslasim.energy_model`.
 """
@@ -18,46 +19,36 @@ from starlette.routing import Route
 
 from teslasim import energy_model as model
 from teslasim.app import read_params
+from teslasim.routes.owner_api import require_owner
 from teslasim.state import EnergySite, World
 
 logger = logging.getLogger(__name__)
 
 UPDATED = {"code": 201, "message": "Updated"}
-AUTH_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="Doorkeeper", error="invalid_token", '
-                                      'error_description="The access token is invalid"'}
 
 
 def _world(request: Request) -> World:
     return request.app.state.world
 
 
-def _owner(request: Request) -> str:
-    """The email of the request's bearer. Raises ``HTTPException(401)`` if there is none."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    email = _world(request).bearer_owner(token.strip()) if scheme.lower() == "bearer" else None
-    if email is None:
-        raise HTTPException(401, "invalid bearer token", headers=AUTH_CHALLENGE)
-    return email
+def _find_site(request: Request, matches: Callable[[EnergySite, dict], bool]) -> EnergySite:
+    """The caller's site the path names. Raises ``HTTPException`` 401 or 404."""
+    email = require_owner(request)
+    for site in _world(request).sites_of(email):
+        if matches(site, request.path_params):
+            return site
+    raise HTTPException(404, "not_found")
 
 
 def _site_by_id(request: Request) -> EnergySite:
-    """The caller's site named by ``{site_id}``. Raises ``HTTPException`` 401 or 404."""
-    email = _owner(request)
-    wanted = request.path_params["site_id"]
-    for site in _world(request).sites_of(email):
-        if str(site.energy_site_id) == wanted:
-            return site
-    raise HTTPException(404, "not_found")
+    """The caller's site named by ``{site_id}``."""
+    return _find_site(request, lambda site, path: str(site.energy_site_id) == path["site_id"])
 
 
 def _site_by_battery(request: Request) -> EnergySite:
-    """The caller's Powerwall site named by ``{battery_id}``. Raises 401 or 404."""
-    email = _owner(request)
-    wanted = request.path_params["battery_id"]
-    for site in _world(request).sites_of(email):
-        if model.is_battery(site) and site.id == wanted:
-            return site
-    raise HTTPException(404, "not_found")
+    """The caller's Powerwall site named by ``{battery_id}``."""
+    return _find_site(request, lambda site, path: model.is_battery(site)
+                      and site.id == path["battery_id"])
 
 
 def _answer(value: Any) -> JSONResponse:

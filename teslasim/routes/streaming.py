@@ -11,8 +11,8 @@ Protocol (text frames of JSON):
 * while subscribed, the car is looked at every :data:`POLL_INTERVAL` seconds (which
   moves a driving car); an online car's record is sent at once and then whenever it
   changes, as ``data:update`` with ``value`` = timestamp (ms) plus the columns;
-* after ``world.settings.stream_idle_timeout`` seconds without a change (an asleep
-  car never changes) the server sends ``data:error`` ``vehicle_disconnected`` and
+* exactly ``world.settings.stream_idle_timeout`` seconds after the last change (or
+  the subscription, as an asleep car never changes) the server sends ``data:error`` ``vehicle_disconnected`` and
   the subscription ends; the socket stays open and a new subscribe starts again;
 * ``data:unsubscribe`` ends the subscription quietly.
 
@@ -91,6 +91,10 @@ class Subscription:
     last_record: Optional[tuple] = None
     last_change: float = field(default_factory=time.monotonic)
 
+    def idle_deadline(self, idle_timeout: float) -> float:
+        """The monotonic time at which the subscription ends unless the car changes."""
+        return self.last_change + idle_timeout
+
 
 def _error(tag: str, error_type: str, value: str) -> dict:
     return {"msg_type": "data:error", "tag": tag, "error_type": error_type, "value": value}
@@ -147,6 +151,13 @@ class StreamSession:
         logger.debug("subscribed to vehicle %s", tag)
         await self.poll()
 
+    def next_check(self, next_poll: float) -> float:
+        """When to look at the car next: the next poll, or the idle deadline if sooner."""
+        if self.subscription is None:
+            return next_poll
+        return min(next_poll,
+                   self.subscription.idle_deadline(self.world.settings.stream_idle_timeout))
+
     async def poll(self) -> None:
         """Send the car's record if it changed; end the subscription when idle too long."""
         subscription = self.subscription
@@ -167,8 +178,7 @@ class StreamSession:
                     await self.send({"msg_type": "data:update", "tag": subscription.tag,
                                      "value": ",".join((str(stamp),) + record)})
                     return
-        idle = time.monotonic() - subscription.last_change
-        if idle >= world.settings.stream_idle_timeout:
+        if time.monotonic() >= subscription.idle_deadline(world.settings.stream_idle_timeout):
             self.subscription = None
             await self.send(_error(subscription.tag, "vehicle_disconnected", "disconnected"))
 
@@ -183,8 +193,8 @@ async def stream(websocket: WebSocket) -> None:
         receiving = asyncio.ensure_future(websocket.receive())
         next_poll = time.monotonic() + POLL_INTERVAL
         while True:
-            wait = max(0.0, next_poll - time.monotonic())
-            done, _ = await asyncio.wait({receiving}, timeout=wait)
+            due = session.next_check(next_poll)
+            done, _ = await asyncio.wait({receiving}, timeout=max(0.0, due - time.monotonic()))
             if done:
                 message = receiving.result()
                 if message["type"] == "websocket.disconnect":
@@ -195,7 +205,7 @@ async def stream(websocket: WebSocket) -> None:
                     text = message["bytes"].decode("utf-8", "replace")
                 if text is not None:
                     await session.handle(text)
-            if time.monotonic() >= next_poll:
+            if time.monotonic() >= due:
                 next_poll = time.monotonic() + POLL_INTERVAL
                 await session.poll()
     except (WebSocketDisconnect, ConnectionError):

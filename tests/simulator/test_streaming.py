@@ -70,14 +70,20 @@ def _hello(ws) -> None:
     assert _receive(ws) == {"msg_type": "control:hello", "connection_timeout": 0}
 
 
+def _subscribed(connect, token, tag: str):
+    """A new socket, past the hello, with a subscription to ``tag`` sent."""
+    ws = connect()
+    _hello(ws)
+    _subscribe(ws, token, tag)
+    return ws
+
+
 def test_hello_on_connect(connect):
     _hello(connect())
 
 
 def test_a_driving_car_streams_changing_records(connect, token):
-    ws = connect()
-    _hello(ws)
-    _subscribe(ws, token, ROAD_RUNNER)
+    ws = _subscribed(connect, token, ROAD_RUNNER)
     records = []
     while len(records) < 3:
         message = _receive(ws)
@@ -104,9 +110,7 @@ def test_a_driving_car_streams_changing_records(connect, token):
 
 def test_a_parked_car_sends_its_record_then_disconnects_when_idle(connect, token, world):
     world.settings.stream_idle_timeout = 0.6
-    ws = connect()
-    _hello(ws)
-    _subscribe(ws, token, TIMS_TESLA)
+    ws = _subscribed(connect, token, TIMS_TESLA)
     update = _receive(ws)
     assert update["msg_type"] == "data:update"
     record = _parse(update["value"])
@@ -124,9 +128,7 @@ def test_a_parked_car_sends_its_record_then_disconnects_when_idle(connect, token
 
 def test_a_car_that_stops_driving_goes_quiet(connect, token, world):
     world.settings.stream_idle_timeout = 0.6
-    ws = connect()
-    _hello(ws)
-    _subscribe(ws, token, ROAD_RUNNER)
+    ws = _subscribed(connect, token, ROAD_RUNNER)
     last = _parse(_receive(ws)["value"])
     assert last["shift_state"] == "D"
     car = world.vehicle_by_vehicle_id(EMAIL, ROAD_RUNNER)
@@ -143,9 +145,7 @@ def test_a_car_that_stops_driving_goes_quiet(connect, token, world):
 
 def test_an_asleep_car_sends_no_update(connect, token, world):
     world.settings.stream_idle_timeout = 0.6
-    ws = connect()
-    _hello(ws)
-    _subscribe(ws, token, NIKOLA)
+    ws = _subscribed(connect, token, NIKOLA)
     assert _receive(ws) == {"msg_type": "data:error", "tag": NIKOLA,
                             "error_type": "vehicle_disconnected", "value": "disconnected"}
     assert world.vehicle_by_vehicle_id(EMAIL, NIKOLA).data["state"] == "asleep"
@@ -153,9 +153,7 @@ def test_an_asleep_car_sends_no_update(connect, token, world):
 
 def test_an_offline_car_gives_a_vehicle_error(connect, token, world):
     world.vehicle_by_vehicle_id(EMAIL, NIKOLA).data["state"] = "offline"
-    ws = connect()
-    _hello(ws)
-    _subscribe(ws, token, NIKOLA)
+    ws = _subscribed(connect, token, NIKOLA)
     message = _receive(ws)
     assert message["msg_type"] == "data:error" and message["error_type"] == "vehicle_error"
     assert message["tag"] == NIKOLA and message["value"]
@@ -163,35 +161,27 @@ def test_an_offline_car_gives_a_vehicle_error(connect, token, world):
 
 @pytest.mark.parametrize("bad_token", ["", "not-a-token", None])
 def test_a_bad_token_gives_a_client_error(connect, bad_token):
-    ws = connect()
-    _hello(ws)
-    _subscribe(ws, bad_token, ROAD_RUNNER)
+    ws = _subscribed(connect, bad_token, ROAD_RUNNER)
     assert _receive(ws) == {"msg_type": "data:error", "tag": ROAD_RUNNER,
                             "error_type": "client_error", "value": "Can't validate token. "}
 
 
 def test_an_expired_token_gives_a_client_error(connect, token, world):
     world.expire_bearers(EMAIL)
-    ws = connect()
-    _hello(ws)
-    _subscribe(ws, token, ROAD_RUNNER)
+    ws = _subscribed(connect, token, ROAD_RUNNER)
     assert _receive(ws)["value"] == "Can't validate token. "
 
 
 @pytest.mark.parametrize("tag", [OTHER_ACCOUNTS_CAR, "12345678901234567", "", "nope"])
 def test_a_tag_that_is_not_one_of_the_accounts_cars_gives_an_error(connect, token, tag):
-    ws = connect()
-    _hello(ws)
-    _subscribe(ws, token, tag)
+    ws = _subscribed(connect, token, tag)
     message = _receive(ws)
     assert message["msg_type"] == "data:error" and message["error_type"] == "client_error"
     assert message["tag"] == tag and message["value"]
 
 
 def test_unsubscribe_stops_the_updates(connect, token):
-    ws = connect()
-    _hello(ws)
-    _subscribe(ws, token, ROAD_RUNNER)
+    ws = _subscribed(connect, token, ROAD_RUNNER)
     assert _receive(ws)["msg_type"] == "data:update"
     ws.send(json.dumps({"msg_type": "data:unsubscribe", "tag": ROAD_RUNNER}))
     ws.send("first marker")             # answered with an error frame, in order
@@ -209,14 +199,10 @@ def test_unsubscribe_stops_the_updates(connect, token):
 def test_abrupt_disconnects_leave_the_server_healthy(connect, token, caplog):
     caplog.set_level(logging.WARNING)
     for _ in range(3):
-        ws = connect()
-        _hello(ws)
-        _subscribe(ws, token, ROAD_RUNNER)
+        ws = _subscribed(connect, token, ROAD_RUNNER)
         assert _receive(ws)["msg_type"] == "data:update"
         ws.sock.close()                 # no close frame: the TCP connection just ends
-    ws = connect()
-    _hello(ws)
-    _subscribe(ws, token, ROAD_RUNNER)
+    ws = _subscribed(connect, token, ROAD_RUNNER)
     assert _receive(ws)["msg_type"] == "data:update"
     ws.ping("alive")
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
