@@ -11,16 +11,12 @@ redirect URI.
 """
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
-import secrets
 from html.parser import HTMLParser
 from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import urlsplit, urlunsplit
-
-from oauthlib.oauth2 import WebApplicationClient
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +30,7 @@ TOKEN_PATH = "oauth2/v3/token"
 CAPTCHA_PATH = "captcha"
 MFA_FACTORS_PATH = "oauth2/v3/authorize/mfa/factors"
 MFA_VERIFY_PATH = "oauth2/v3/authorize/mfa/verify"
+#: PKCE (RFC 7636) method; requests-oauthlib makes the verifier and sends the challenge.
 PKCE_METHOD = "S256"
 TOTP_FACTOR_TYPE = "token:software"
 
@@ -74,29 +71,6 @@ def silence_oauth_debug_logs() -> None:
         target = logging.getLogger(name)
         if _OAUTH_FILTER not in target.filters:
             target.addFilter(_OAUTH_FILTER)
-
-
-# -- PKCE -----------------------------------------------------------------------
-
-
-def new_pkce_pair() -> Tuple[str, str]:
-    """A fresh PKCE ``(code_verifier, code_challenge)`` pair for the S256 method.
-
-    The verifier is 32 random bytes in base64url without padding (43 characters); the
-    challenge is computed by oauthlib (base64url of its SHA-256, unpadded).
-    """
-    verifier = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
-    challenge = WebApplicationClient(SSO_CLIENT_ID).create_code_challenge(verifier, PKCE_METHOD)
-    return verifier, challenge
-
-
-def authorize_params(email: str, challenge: str) -> Dict[str, str]:
-    """The extra query parameters of the authorize request (beyond OAuth's own)."""
-    return {
-        "code_challenge": challenge,
-        "code_challenge_method": PKCE_METHOD,
-        "login_hint": email,
-    }
 
 
 # -- URLs -------------------------------------------------------------------------

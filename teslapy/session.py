@@ -317,7 +317,7 @@ class Tesla(requests.Session):
     def _new_sso_session(self) -> OAuth2Session:
         """A fresh OAuth 2 session (own cookie jar) with the teslapy transport."""
         oauth = OAuth2Session(client_id=auth.SSO_CLIENT_ID, scope=auth.SCOPE,
-                              redirect_uri=auth.REDIRECT_URI)
+                              redirect_uri=auth.REDIRECT_URI, pkce=auth.PKCE_METHOD)
         transport.configure_session(oauth, retry=self.retry, verify=self.verify,
                                     proxies=dict(self.proxies), user_agent=self.user_agent)
         oauth.register_compliance_hook("access_token_response", _check_token_reply)
@@ -354,10 +354,8 @@ class Tesla(requests.Session):
             transport.require_oauth_safe(sso_base, plain_http_ok)
             oauth = self._new_sso_session()
             try:
-                verifier, challenge = auth.new_pkce_pair()
                 url, _state = oauth.authorization_url(
-                    auth.join(sso_base, auth.AUTHORIZE_PATH),
-                    **auth.authorize_params(self.email, challenge))
+                    auth.join(sso_base, auth.AUTHORIZE_PATH), login_hint=self.email)
                 page, sso_base = self._open_sign_in(oauth, url, sso_base, plain_http_ok)
                 if self._is_redirect(page):          # the SSO answered with the callback
                     callback = page.headers["Location"]
@@ -366,7 +364,7 @@ class Tesla(requests.Session):
                 logger.debug("Sign-in finished; exchanging the authorization code")
                 sso_token = oauth.fetch_token(
                     auth.join(sso_base, auth.TOKEN_PATH), authorization_response=callback,
-                    code_verifier=verifier, include_client_id=True, timeout=self.timeout)
+                    include_client_id=True, timeout=self.timeout)
             finally:
                 oauth.close()
             owner_token = self._exchange(sso_token)

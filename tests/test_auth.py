@@ -1,10 +1,7 @@
 """The SSO steps as pure functions, and the transport's security and retry decisions."""
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import re
 
 import pytest
 from oauthlib.oauth2 import InsecureTransportError
@@ -32,29 +29,6 @@ var messages = %s;
 def page(captcha: bool = False, messages: str = "{}") -> str:
     field = '<input type="text" name="captcha" value="">' if captcha else ""
     return SIGN_IN_PAGE % (field, messages)
-
-
-# -- PKCE -------------------------------------------------------------------------
-
-
-def s256(verifier: str) -> str:
-    """The S256 code challenge of a verifier, as RFC 7636 defines it."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def test_the_s256_reference_matches_the_rfc_7636_example():
-    assert s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") \
-        == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-
-
-def test_pkce_verifier_is_43_base64url_chars_and_challenge_is_its_s256():
-    verifier, challenge = auth.new_pkce_pair()
-    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", verifier)
-    # 43 chars of base64url are exactly 32 bytes
-    assert len(base64.urlsafe_b64decode(verifier + "=")) == 32
-    assert challenge == s256(verifier)
-    assert auth.new_pkce_pair()[0] != verifier
 
 
 # -- the sign-in page ---------------------------------------------------------------

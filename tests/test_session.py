@@ -1,13 +1,19 @@
 """The Tesla session against the simulator: settings, requests, errors, refresh and retries."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import http.server
 import json
+import re
+import subprocess
+import sys
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import requests
 from urllib3.util.retry import Retry
 
 import teslapy
@@ -71,7 +77,7 @@ class ForwardProxy(http.server.BaseHTTPRequestHandler):
         target = urlsplit(self.path)                # a proxy gets the absolute URL
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k: v for k, v in self.headers.items() if not k.lower().startswith("proxy-")}
-        self.seen.append((self.command, self.path, headers.get("User-Agent")))
+        self.seen.append((self.command, self.path, headers.get("User-Agent"), body))
         upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
         try:
             path = target.path + ("?" + target.query if target.query else "")
@@ -114,11 +120,37 @@ def test_the_proxy_and_user_agent_carry_the_login_and_the_api_calls(make_tesla, 
                        passcode_getter=lambda: totp.passcode(secret, world.clock.now()))
     tesla.fetch_token()
     assert tesla.vehicle_list() == [] and tesla.authorized      # this account has no car
-    paths = [urlsplit(target).path for _, target, _ in seen]
+    paths = [urlsplit(target).path for _, target, _, _ in seen]
     assert paths == ["/oauth2/v3/authorize", "/oauth2/v3/authorize", "/oauth2/v3/authorize/mfa/factors",
                      "/oauth2/v3/authorize/mfa/verify", "/oauth2/v3/authorize", "/oauth2/v3/token",
                      "/oauth/token", "/api/1/vehicles"]
-    assert {agent for _, _, agent in seen} == {"probe/1"}
+    assert {agent for _, _, agent, _ in seen} == {"probe/1"}
+    # PKCE as RFC 7636 has it: the token request's verifier hashes to the authorize challenge
+    authorize = dict(parse_qsl(urlsplit(seen[0][1]).query))
+    verifier = dict(parse_qsl(seen[5][3].decode()))["code_verifier"]
+    assert authorize["code_challenge_method"] == "S256"
+    assert re.fullmatch(r"[A-Za-z0-9._~-]{43,128}", verifier)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    assert authorize["code_challenge"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_the_package_exports_its_classes_and_the_request_and_oauth_errors(tmp_path):
+    import oauthlib.oauth2.rfc6749.errors as oauth_errors
+    import requests.exceptions
+
+    for name in ("Tesla", "Vehicle", "Product", "Battery", "SolarPanel", "JsonDict",
+                 "VehicleError", "ProductError", "__version__"):
+        assert name in teslapy.__all__ and hasattr(teslapy, name), name
+    assert teslapy.HTTPError is requests.exceptions.HTTPError
+    assert teslapy.ConnectionError is requests.exceptions.ConnectionError
+    assert teslapy.CustomOAuth2Error is oauth_errors.CustomOAuth2Error
+    assert teslapy.InvalidGrantError is oauth_errors.InvalidGrantError
+    assert issubclass(teslapy.Battery, teslapy.Product) and issubclass(teslapy.Tesla, requests.Session)
+    # the library never loads the simulator
+    script = "import sys, teslapy; print(any(m.split('.')[0] == 'teslasim' for m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=str(tmp_path), timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_email_is_required():
