@@ -324,6 +324,13 @@ def test_units_of_a_miles_fahrenheit_car(tesla, world):
     assert car.temp_units(-40) == "-40.0 F"
 
 
+def test_units_without_gui_settings_in_the_reply_are_a_response_error(tesla, sim):
+    sim.faults.add(service="api", path=r"/vehicle_data$", status=200,
+                   body={"response": {"state": "online"}})
+    with pytest.raises(ResponseError, match="gui_settings"):
+        _vehicle(tesla, "Tim's Tesla").temp_units(20)
+
+
 def test_units_of_a_sleeping_car_need_it_awake(tesla):
     with pytest.raises(requests.HTTPError, match="408"):
         _vehicle(tesla, "Nikola").dist_units(100)
@@ -343,8 +350,16 @@ def test_decode_vin_of_the_seed_car(tesla):
 def test_decode_malformed_vin_is_a_value_error(tesla, vin):
     car = _vehicle(tesla, "Tim's Tesla")
     car["vin"] = vin
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="VIN"):
         car.decode_vin()
+
+
+@pytest.mark.parametrize("vin", ["", "5YJ3E", None, "5YJ3E1111111111110", "5YJ3E-11111111111"])
+def test_compose_image_with_a_malformed_vin_is_a_value_error(tesla, vin):
+    car = _vehicle(tesla, "Tim's Tesla")
+    car["vin"] = vin                          # the image's model comes from the VIN
+    with pytest.raises(ValueError, match="VIN"):
+        car.compose_image(options="MDL3")
 
 
 def test_compose_image_returns_png_that_follows_the_arguments(tesla, caplog):
