@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OPERATION_MODES = ("self_consumption", "backup", "autonomous")
-ACCEPTED_CODE = 201
+#: Codes of an accepted product command: 201 (and 200, which Tesla has sent since 2025).
+ACCEPTED_CODES = (201, 200)
 
 
 def utc_timestamp(moment: Optional[datetime] = None) -> str:
@@ -118,7 +119,7 @@ class Product(JsonDict):
     def command(self, name: str, **kwargs: Any) -> str:
         """Send a product command and return Tesla's message (e.g. ``'Updated'``).
 
-        The reply must carry ``code`` 201 (also spelled ``Code``, with ``message`` or
+        The reply must carry ``code`` 201 or 200 (also spelled ``Code``, with ``message`` or
         ``Message``; a ``response`` that is that object written as a JSON string is
         read too).
 
@@ -133,7 +134,7 @@ class Product(JsonDict):
                 raise ProductError(f"{name} was not accepted: {text[:200]}")
         code = response.get("code", response.get("Code"))
         message = response.get("message", response.get("Message"))
-        if code == ACCEPTED_CODE:
+        if code in ACCEPTED_CODES:
             return message if message is not None else ""
         raise ProductError(message or f"{name} was not accepted (code {code})")
 

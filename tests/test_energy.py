@@ -110,8 +110,9 @@ def test_server_rejection_is_an_http_error(battery):
     ({"response": {"Code": 201, "Message": "Updated"}}, "Updated"),
     ({"response": '{"code": 201, "message": "Updated"}'}, "Updated"),
     ({"response": {"code": 201}}, ""),
+    ({"response": {"Code": 200, "Message": "Accepted"}}, "Accepted"),
 ])
-def test_command_returns_the_message_of_code_201(battery, sim, body, expected):
+def test_command_returns_the_message_of_an_accepted_code(battery, sim, body, expected):
     sim.faults.add(service="api", path=r"/backup$", status=200, body=body)
     assert battery.set_backup_reserve_percent(20) == expected
 
@@ -120,14 +121,13 @@ def test_command_returns_the_message_of_code_201(battery, sim, body, expected):
     ({"response": {"code": 500, "message": "Could not reach the gateway"}},
      "^Could not reach the gateway$"),
     ({"response": {"code": 400}}, "code 400"),
-    ({"response": {"code": 200, "message": "Accepted"}}, "^Accepted$"),
     ({"response": {"code": "201", "message": "Maybe"}}, "^Maybe$"),
     ({"response": {"message": "Updated"}}, "^Updated$"),
     ({"response": {}}, "code None"),
     ({"response": "Updated"}, "not accepted: Updated"),
     ({"response": "[201]"}, r"not accepted: \[201\]"),
 ])
-def test_command_without_code_201_is_a_product_error(battery, sim, body, message):
+def test_command_without_an_accepted_code_is_a_product_error(battery, sim, body, message):
     sim.faults.add(service="api", path=r"/operation$", status=200, body=body)
     with pytest.raises(ProductError, match=message):
         battery.set_operation("backup")
