@@ -471,20 +471,19 @@ def _apply_charge_limit(charge: dict, percent: int) -> Outcome:
     return DONE
 
 
-def _charge_max_range(cmd: Command) -> Outcome:
-    charge = cmd.group("charge_state")
-    top = int(charge.get("charge_limit_soc_max", 100))
-    if charge.get("charge_limit_soc") == top:
-        return False, "already_max_range"
-    return _apply_charge_limit(charge, top)
+def _charge_limit_preset(key: str, default: int, reason: str) -> Callable[[Command], Outcome]:
+    """A command setting the charge limit to the car's ``key`` value (max or standard)."""
+    def run(cmd: Command) -> Outcome:
+        charge = cmd.group("charge_state")
+        percent = int(charge.get(key, default))
+        if charge.get("charge_limit_soc") == percent:
+            return False, reason
+        return _apply_charge_limit(charge, percent)
+    return run
 
 
-def _charge_standard(cmd: Command) -> Outcome:
-    charge = cmd.group("charge_state")
-    standard = int(charge.get("charge_limit_soc_std", 90))
-    if charge.get("charge_limit_soc") == standard:
-        return False, "already_standard"
-    return _apply_charge_limit(charge, standard)
+_charge_max_range = _charge_limit_preset("charge_limit_soc_max", 100, "already_max_range")
+_charge_standard = _charge_limit_preset("charge_limit_soc_std", 90, "already_standard")
 
 
 def _stop_charging(charge: dict, state: str) -> None:

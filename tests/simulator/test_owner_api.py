@@ -305,8 +305,10 @@ def test_charge_limit(api):
     assert api.command(TIM, "set_charge_limit", percent=49) == (False, "out_of_range")
     assert api.command(TIM, "set_charge_limit", percent=101) == (False, "out_of_range")
     assert api.command(TIM, "charge_max_range") == (True, "")
+    assert api.data(TIM)["charge_state"]["charge_limit_soc"] == 100
     assert api.command(TIM, "charge_max_range") == (False, "already_max_range")
     assert api.command(TIM, "charge_standard") == (True, "")
+    assert api.data(TIM)["charge_state"]["charge_limit_soc"] == 90
     assert api.command(TIM, "charge_standard") == (False, "already_standard")
     reply = api.post(f"api/1/vehicles/{TIM}/command/set_charge_limit", json={"percent": "lots"})
     assert reply.status_code == 400 and "percent" in reply.json()["error"]
