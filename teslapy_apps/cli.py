@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import getpass
 import json
 import logging
@@ -17,8 +18,8 @@ from typing import Any, Callable, Optional, Sequence
 
 import teslapy
 from teslapy_apps.common import (
-    AppError, ExitCode, add_debug_option, add_session_options, configure_logging, login,
-    open_session, run_app,
+    AppError, ExitCode, add_debug_option, add_session_options, captcha_in_terminal,
+    configure_logging, login, open_session, run_app,
 )
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,8 @@ def stream_vehicle(vehicle: teslapy.Vehicle) -> None:
         interrupted.append(signum)
         raise KeyboardInterrupt
 
+    print("Streaming %s (%s); Ctrl-C stops." % (vehicle["display_name"], vehicle["state"]),
+          file=sys.stderr, flush=True)
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         vehicle.stream(emit_line)
@@ -191,7 +194,11 @@ def act_on_vehicle(vehicle: teslapy.Vehicle, args: argparse.Namespace, params: d
     if args.mobile:
         emit(vehicle.mobile_enabled())
     if args.start:
-        emit(vehicle.remote_start_drive())
+        try:
+            emit(vehicle.remote_start_drive())
+        except ValueError as error:         # the session has no password (cached token)
+            raise AppError("-s needs the account password: add -p",
+                           ExitCode.LOGIN_FAILED) from error
     if args.api:
         emit(vehicle.api(args.api, **params))
     if args.command:
@@ -217,15 +224,30 @@ def act_on_product(product: teslapy.Product, args: argparse.Namespace, params: d
 
 def password_for(args: argparse.Namespace,
                  ask: Callable[[str], str] = getpass.getpass) -> Optional[str]:
-    """The password given with -p, asked without echo for a bare -p, else None."""
-    if args.password == "":
+    """The password given with -p; for a bare -p asked without echo on a terminal,
+    else read as one line from stdin (``echo ... | teslapy -p``); None without -p.
+
+    Raises AppError when stdin ends before a password.
+    """
+    if args.password != "":
+        return args.password
+    if sys.stdin.isatty():
         return ask("Password: ")
-    return args.password
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise AppError("-p without a value reads the password from the terminal or stdin, "
+                       "and none came: type it, or pipe it in", ExitCode.LOGIN_FAILED)
+    return password
+
+
+def ask_captcha(svg: bytes) -> str:
+    """The captcha question on the terminal, telling where the image was saved."""
+    return captcha_in_terminal(svg, input, lambda text: print(text, file=sys.stderr))
 
 
 def run(args: argparse.Namespace) -> int:
     """Log in, select the products and act on them."""
-    options: dict = {"verify": args.verify, "proxy": args.proxy}
+    options: dict = {"verify": args.verify, "proxy": args.proxy, "captcha_solver": ask_captcha}
     if args.passcode is not None:
         options["passcode_getter"] = lambda: args.passcode
     if args.factor is not None:
@@ -235,7 +257,8 @@ def run(args: argparse.Namespace) -> int:
         if not tesla.authorized and not tesla.password:
             raise AppError("No cached token for %s: give the password with -p"
                            % tesla.email, ExitCode.LOGIN_FAILED)
-        login(tesla)
+        with contextlib.redirect_stdout(sys.stderr):    # questions stay out of the JSON
+            login(tesla)
         vehicles = select(tesla.vehicle_list(), args.filter)
         energy = select(tesla.battery_list() + tesla.solar_list(), args.filter)
         logger.info("%d vehicle(s), %d energy product(s) selected", len(vehicles), len(energy))

@@ -16,10 +16,12 @@ import contextlib
 import enum
 import logging
 import os
+import re
 import sys
 import tempfile
 import traceback
 from typing import Any, Callable, Iterator, Optional
+from urllib.parse import urlsplit
 
 import requests
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
@@ -53,6 +55,10 @@ class LoginFailed(Exception):
     """Logging in did not succeed; the message says why and what to try."""
 
 
+class LoginCancelled(LoginFailed):
+    """The user cancelled the login (an empty factor choice or passcode)."""
+
+
 class AppError(Exception):
     """A failure the app itself detects, carrying its exit code."""
 
@@ -62,11 +68,17 @@ class AppError(Exception):
 
 
 def configure_logging(debug: bool) -> None:
-    """Log at DEBUG to stderr with ``debug``, else only warnings."""
+    """Log at DEBUG to stderr with ``debug``, else only warnings.
+
+    Without ``debug`` the HTTP library's own retry warnings stay quiet: the app
+    reports the failure itself, in one line.
+    """
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s" if debug else "%(message)s",
     )
+    if not debug:
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 def one_line(text: object) -> str:
@@ -74,21 +86,45 @@ def one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+def http_message(error: requests.HTTPError) -> str:
+    """An HTTP error as ``'<status> <reason>: <Tesla's message>'``, without the URL."""
+    return one_line(error).split(" for url: ", 1)[0]
+
+
+def network_message(error: requests.RequestException) -> str:
+    """A connection failure as ``'Cannot reach <host> (<reason>): <what to check>'``."""
+    url = getattr(error.request, "url", None) or ""
+    host = urlsplit(url).netloc or "the Tesla service"
+    reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(error))
+    if reason:
+        why = reason.group(1).strip()
+    elif isinstance(error, requests.Timeout):
+        why = "timed out"
+    else:
+        why = type(error).__name__
+    if isinstance(error, requests.exceptions.ProxyError):
+        why = "through the proxy: " + why
+    return "Cannot reach %s (%s): check the network, proxy and host settings" % (host, why)
+
+
 def describe_error(error: BaseException) -> tuple[ExitCode, str]:
     """Turn an exception a user can meet into an exit code and a one-line message."""
     if isinstance(error, KeyboardInterrupt):
         return ExitCode.INTERRUPTED, "Interrupted."
     if isinstance(error, EOFError):
-        return ExitCode.INTERRUPTED, "Input ended."
+        return ExitCode.LOGIN_FAILED, (
+            "Input ended before a login question was answered: run it on a terminal")
     if isinstance(error, AppError):
         return error.code, one_line(error)
+    if isinstance(error, LoginCancelled):
+        return ExitCode.LOGIN_FAILED, "Login cancelled."
     if isinstance(error, LoginFailed):
         return ExitCode.LOGIN_FAILED, "Login failed: " + one_line(error)
     if isinstance(error, OAuth2Error):
         return ExitCode.LOGIN_FAILED, "Login failed: " + one_line(error)
     if isinstance(error, requests.HTTPError):
         status = getattr(error.response, "status_code", None)
-        message = one_line(error)
+        message = http_message(error)
         if status == 408:
             return ExitCode.VEHICLE_UNAVAILABLE, (
                 message + " (the car is asleep or offline: wake it up first)")
@@ -96,9 +132,7 @@ def describe_error(error: BaseException) -> tuple[ExitCode, str]:
             return ExitCode.LOGIN_FAILED, message + " (log in again with the password)"
         return ExitCode.API_ERROR, message
     if isinstance(error, (requests.ConnectionError, requests.Timeout)):
-        return ExitCode.NETWORK, (
-            "Cannot reach the Tesla service: %s (check the network, proxy and host settings)"
-            % one_line(error))
+        return ExitCode.NETWORK, network_message(error)
     if isinstance(error, teslapy.VehicleError):
         return ExitCode.REFUSED, "Vehicle error: " + one_line(error)
     if isinstance(error, teslapy.ProductError):
@@ -119,6 +153,9 @@ def report_error(error: BaseException, debug: bool = False,
     code, message = describe_error(error)
     if debug and not isinstance(error, KeyboardInterrupt):
         traceback.print_exception(type(error), error, error.__traceback__, file=stream)
+    if isinstance(error, EOFError) or (isinstance(error, KeyboardInterrupt)
+                                       and stream.isatty()):
+        print(file=stream)              # end the unanswered prompt's line
     print(message, file=stream)
     return code
 
@@ -137,11 +174,36 @@ def run_app(body: Callable[[], int], debug: bool = False) -> int:
 
 
 def login(tesla: teslapy.Tesla) -> None:
-    """Log in (or reuse the cached token); a rejected login raises :class:`LoginFailed`."""
+    """Log in (or reuse the cached token).
+
+    Raises LoginCancelled when the user cancelled at the factor or passcode question,
+    LoginFailed when the login was rejected.
+    """
     try:
         tesla.fetch_token()
-    except (ValueError, OAuth2Error) as error:
+    except OAuth2Error as error:
+        if error.error == "login_cancelled":
+            raise LoginCancelled(one_line(error)) from error
         raise LoginFailed(one_line(error)) from error
+    except ValueError as error:
+        raise LoginFailed(one_line(error)) from error
+
+
+def captcha_in_terminal(svg: bytes, ask: Callable[[str], str],
+                        tell: Callable[[str], None]) -> str:
+    """Save the captcha image to a private temporary file, say where, ask its characters.
+
+    The file is removed once the question is answered (or interrupted).
+    """
+    handle, path = tempfile.mkstemp(prefix="teslapy-captcha-", suffix=".svg")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(svg if isinstance(svg, bytes) else svg.encode())
+        tell("The login form asks for a captcha: open %s to see it." % path)
+        return ask("Captcha: ")
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def nominatim_geocoder(timeout: float = 2.0) -> Optional[Geocoder]:
@@ -179,7 +241,9 @@ class Places:
                 if address:
                     return address
             except Exception as error:      # any geocoder failure: coordinates from now on
-                logger.warning("Address lookup failed, showing coordinates: %s", error)
+                logger.warning("Address lookup is not available (%s), showing coordinates",
+                               type(error).__name__)
+                logger.debug("Address lookup failed", exc_info=True)
                 self.geocoder = None
         return "%.6f, %.6f" % (latitude, longitude)
 

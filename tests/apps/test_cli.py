@@ -151,8 +151,9 @@ def test_vehicle_reads(account):
 
 def test_asleep_car_without_wake_gives_408(account):
     result = account("-f", "Nikola", "-g")
-    assert_clean_failure(result, ExitCode.VEHICLE_UNAVAILABLE, "408", "vehicle unavailable",
-                         "wake")
+    line = assert_clean_failure(result, ExitCode.VEHICLE_UNAVAILABLE, "408",
+                                "vehicle unavailable", "wake")
+    assert "http://" not in line            # Tesla's message, not the request URL
 
 
 def test_wake_then_get(account, world):
@@ -195,6 +196,12 @@ def test_remote_start_uses_the_password(account, world):
     assert world.vehicles[0].data["vehicle_state"]["remote_start"] is True
 
 
+def test_remote_start_with_a_cached_token_asks_for_the_password(account):
+    assert account("-f", "Nikola", "-l").returncode == 0
+    result = account("-f", "Tim's Tesla", "-s", password=None)
+    assert_clean_failure(result, ExitCode.LOGIN_FAILED, "-s needs the account password", "-p")
+
+
 def test_energy_product_api_and_command(account):
     config = account("-f", "111110110110", "-a", "SITE_CONFIG")
     assert config.returncode == 0, config.stderr
@@ -225,6 +232,24 @@ def test_debug_shows_the_traceback(account):
     assert "Traceback" in result.stderr and "DEBUG" in result.stderr
 
 
+SECRET_MARKS = (DEMO_PASSWORD, "eyJ", "qts-", "access_token", "refresh_token")
+
+
+def test_debug_output_holds_no_secret():
+    result = run_cli("--demo", "-d", "-f", "Tim's Tesla", "-l", "-s")
+    assert result.returncode == 0, result.stderr
+    assert "teslapy.session" in result.stderr      # the library's debug log is there
+    for mark in SECRET_MARKS:
+        assert mark not in result.stdout + result.stderr, mark
+
+
+def test_debug_failure_holds_no_secret(account):
+    result = account("-d", "-l", password="Wr0ng-Secret")
+    assert result.returncode == ExitCode.LOGIN_FAILED
+    assert "Traceback" in result.stderr
+    assert "Wr0ng-Secret" not in result.stdout + result.stderr
+
+
 def test_mfa_with_factor_and_passcode(account):
     result = account("-u", "Device #2", "-t", totp(DEVICE_2_SECRET), "-l", email=MFA_EMAIL)
     assert result.returncode == 0, result.stderr
@@ -243,7 +268,10 @@ def test_network_down():
     down = closed_port_url()
     env = {"TESLAPY_SSO_BASE_URL": down, "TESLAPY_API_BASE_URL": down}
     result = run_cli("-e", DEMO_EMAIL, "-p", DEMO_PASSWORD, "-l", env=env)
-    assert_clean_failure(result, ExitCode.NETWORK, "Cannot reach")
+    host = down.split("//")[1].rstrip("/")
+    line = assert_clean_failure(result, ExitCode.NETWORK, "Cannot reach %s" % host,
+                                "Connection refused", "check the network")
+    assert "authorize" not in line          # no request URL (it holds the login state)
 
 
 def test_proxy_is_used(account):
@@ -268,6 +296,73 @@ def test_password_prompt_does_not_echo(sim_env, tmp_path):
     assert '"display_name": "Nikola"' in child.before
 
 
+def test_password_from_stdin_without_a_terminal(sim_env):
+    result = run_cli("-e", DEMO_EMAIL, "-p", "-f", "Nikola", "-l", env=sim_env,
+                     stdin=DEMO_PASSWORD + "\n")
+    assert result.returncode == 0, result.stderr
+    assert [p["display_name"] for p in json_documents(result.stdout)] == ["Nikola"]
+    assert DEMO_PASSWORD not in result.stdout + result.stderr
+    ended = run_cli("-e", DEMO_EMAIL, "-p", "-l", env=sim_env, stdin="")
+    assert_clean_failure(ended, ExitCode.LOGIN_FAILED, "-p without a value", "pipe it in")
+
+
+def test_login_questions_go_to_stderr_and_input_end_is_explained(sim_env, tmp_path):
+    answers = "2\n%s\n" % totp(DEVICE_2_SECRET)
+    result = run_cli("-e", MFA_EMAIL, "-p", DEMO_PASSWORD, "-l", env=sim_env, stdin=answers)
+    assert result.returncode == 0, result.stderr
+    assert "Device #2" in result.stderr
+    assert [p["display_name"] for p in json_documents(result.stdout)] == ["Second Signal"]
+    (tmp_path / "cache.json").unlink()          # ask again
+    ended = run_cli("-e", MFA_EMAIL, "-p", DEMO_PASSWORD, "-l", env=sim_env, stdin="")
+    assert ended.returncode == ExitCode.LOGIN_FAILED and "Traceback" not in ended.stderr
+    assert ended.stderr.strip().splitlines()[-1].startswith("Input ended before a login")
+    cancelled = run_cli("-e", MFA_EMAIL, "-p", DEMO_PASSWORD, "-l", env=sim_env,
+                        stdin="\n")
+    assert cancelled.returncode == ExitCode.LOGIN_FAILED
+    assert cancelled.stderr.strip().endswith("Login cancelled.")
+
+
+def read_captcha(svg: str) -> str:
+    """The characters a person reads in the captcha: its text elements in order."""
+    import xml.etree.ElementTree as ElementTree
+
+    root = ElementTree.fromstring(svg)
+    return "".join(node.text or "" for node in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+def test_captcha_is_saved_for_the_user_and_answered_on_the_terminal(sim_env, tmp_path):
+    import os
+
+    child = pexpect.spawn(sys.executable, [CLI, "-e", "captcha@tesla.com", "-p", DEMO_PASSWORD,
+                                           "-l"],
+                          cwd=str(tmp_path), env=app_env(sim_env), encoding="utf-8",
+                          timeout=30)
+    child.expect(r"open (\S+\.svg) to see it")
+    path = child.match.group(1)
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    with open(path, encoding="utf-8") as handle:
+        answer = read_captcha(handle.read())
+    child.expect("Captcha: ")
+    child.sendline(answer)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == ExitCode.NOT_FOUND, child.before     # logged in: no products
+    assert "No products on this account" in child.before
+    assert not os.path.exists(path)
+
+
+def test_ctrl_c_at_the_password_prompt(sim_env, tmp_path):
+    child = pexpect.spawn(sys.executable, [CLI, "-e", DEMO_EMAIL, "-p", "-l"],
+                          cwd=str(tmp_path), env=app_env(sim_env), encoding="utf-8",
+                          timeout=30)
+    child.expect("Password: ")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == ExitCode.INTERRUPTED
+    assert "Interrupted." in child.before and "Traceback" not in child.before
+
+
 def test_stream_prints_updates_and_stops_on_ctrl_c(sim_env, tmp_path):
     process = subprocess.Popen(
         [sys.executable, CLI, "-e", DEMO_EMAIL, "-p", DEMO_PASSWORD, "-f", "Road Runner",
@@ -286,6 +381,7 @@ def test_stream_prints_updates_and_stops_on_ctrl_c(sim_env, tmp_path):
             process.wait()
     assert process.returncode == 0, errors
     assert "Traceback" not in errors
+    assert "Streaming Road Runner (online); Ctrl-C stops." in errors
     assert "Streaming stopped." in errors
     for line in rest.splitlines():
         json_documents(line)
