@@ -11,14 +11,14 @@ import builtins
 import getpass
 import logging
 import sys
-import tempfile
 import textwrap
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import teslapy
 from teslapy_apps.common import (
-    ExitCode, Geocoder, LoginFailed, Places, add_debug_option, add_session_options,
-    configure_logging, default_geocoder, describe_error, login, open_session, run_app,
+    ExitCode, Geocoder, LoginCancelled, LoginFailed, Places, add_debug_option,
+    add_session_options, captcha_in_terminal, configure_logging, default_geocoder,
+    describe_error, login, open_session, run_app,
 )
 
 logger = logging.getLogger(__name__)
@@ -412,42 +412,71 @@ class Menu:
             for number, (label, _) in enumerate(actions, 1):
                 self.say("  %2d) %s" % (number, label))
             self.say("   0) Quit")
-            choice = self.console.ask_number("Choice [0-%d]: " % len(actions), 0, len(actions))
-            if choice is None:
-                continue
+            choice = self.console.ask_number("Choice [0-%d]: " % len(actions), 0, len(actions),
+                                             allow_empty=False)
             if choice == 0:
                 raise Quit
             actions[choice - 1][1]()
 
 
-def choose_factor(console: Console, factors: List[dict]) -> Any:
-    """Let the user pick one of the account's MFA devices."""
-    index = console.choose("Two-factor devices:", [f.get("name", "?") for f in factors])
-    return "" if index is None else factors[index]
+class LoginQuestions:
+    """The login questions on the console: password, factor, passcode and captcha.
+
+    Remembers whether the password was accepted (a factor or passcode was asked), so
+    a wrong passcode does not make the user type the password again.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.password_accepted = False
+
+    def password(self) -> str:
+        """The account password; empty input asks again."""
+        while True:
+            password = self.console.ask("Password: ", secret=True)
+            if password:
+                return password
+
+    def factor(self, factors: List[dict]) -> Any:
+        """One of the account's MFA devices; empty input cancels the login."""
+        self.password_accepted = True
+        index = self.console.choose("Two-factor devices:", [f.get("name", "?") for f in factors])
+        return "" if index is None else factors[index]
+
+    def passcode(self) -> str:
+        """The device's passcode (not echoed); empty input cancels the login."""
+        self.password_accepted = True
+        return self.console.ask("Passcode: ", secret=True)
+
+    def captcha(self, svg: bytes) -> str:
+        return captcha_in_terminal(svg, self.console.ask, self.console.write)
+
+    def options(self) -> dict:
+        """The ``Tesla`` keyword arguments that ask these questions."""
+        return {"passcode_getter": self.passcode, "factor_selector": self.factor,
+                "captcha_solver": self.captcha}
 
 
-def solve_captcha(console: Console, svg: bytes) -> str:
-    """Save the captcha image to a private temp file and ask for its characters."""
-    with tempfile.NamedTemporaryFile("wb", suffix=".svg", prefix="captcha-",
-                                     delete=False) as handle:
-        handle.write(svg if isinstance(svg, bytes) else svg.encode())
-    console.write("The login form asks for a captcha: open %s to see it." % handle.name)
-    return console.ask("Captcha: ")
+def log_in(tesla: teslapy.Tesla, questions: LoginQuestions) -> None:
+    """Log in with the cached token, or ask for the password (three tries).
 
-
-def log_in(tesla: teslapy.Tesla, console: Console) -> None:
-    """Log in with the cached token, or ask for the password (three tries)."""
+    Raises LoginCancelled when the user cancels, LoginFailed after the third failure.
+    """
     for attempt in range(1, LOGIN_ATTEMPTS + 1):
         if not tesla.authorized and not tesla.password:
-            tesla.password = console.ask("Password: ", secret=True)
+            tesla.password = questions.password()
+        questions.password_accepted = False
         try:
             login(tesla)
             return
+        except LoginCancelled:
+            raise
         except LoginFailed as error:
             if attempt == LOGIN_ATTEMPTS:
                 raise
-            console.write(describe_error(error)[1])
-            tesla.password = None
+            questions.console.write(describe_error(error)[1])
+            if not questions.password_accepted:
+                tesla.password = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -461,18 +490,14 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, console: Console,
         geocoder: Optional[Geocoder] = None) -> int:
     """Log in and run the menu; end of input or 0 quits."""
-    options: dict = {
-        "verify": args.verify, "proxy": args.proxy,
-        "passcode_getter": lambda: console.ask("Passcode: "),
-        "factor_selector": lambda factors: choose_factor(console, factors),
-        "captcha_solver": lambda svg: solve_captcha(console, svg),
-    }
+    questions = LoginQuestions(console)
+    options = dict(questions.options(), verify=args.verify, proxy=args.proxy)
     try:
         email = args.email
         while not email and not args.demo:
             email = console.ask("Email: ")
         with open_session(email, None, demo=args.demo, **options) as tesla:
-            log_in(tesla, console)
+            log_in(tesla, questions)
             Menu(tesla, console, geocoder).run()
     except Quit:
         console.write("Bye.")

@@ -221,3 +221,45 @@ def test_wrong_passwords_end_the_menu_cleanly(sim_env, tmp_path, monkeypatch):
     assert code == ExitCode.LOGIN_FAILED
     assert script.prompts == ["Password: "] * 3
     assert script.text.count("Login failed") == 2       # the third goes to stderr
+
+
+def test_wrong_passcode_asks_the_passcode_again_not_the_password(sim_env, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = totp(DEVICE_2_SECRET)
+    wrong = "%06d" % ((int(code) + 500000) % 1000000)
+    script = Script(["", "starship", "2", wrong, "2", lambda: totp(DEVICE_2_SECRET), "0"])
+    assert menu.main(["-e", MFA_EMAIL, "--no-geocode"], console=script.console()) == 0
+    assert script.prompts[:2] == ["Password: ", "Password: "]      # empty asks again
+    assert script.prompts.count("Password: ") == 2
+    assert script.prompts.count("Passcode: ") == 2
+    assert "Login failed: Invalid passcode" in script.text
+    assert wrong not in script.text
+    assert "Second Signal" in script.text
+
+
+def test_cancelled_factor_choice_ends_the_login(sim_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    script = Script(["starship", ""])
+    assert menu.main(["-e", MFA_EMAIL], console=script.console()) == ExitCode.LOGIN_FAILED
+    assert script.prompts == ["Password: ", "Choice [1-2, empty to cancel]: "]
+
+
+def test_captcha_is_shown_as_a_file_and_removed_after(sim_env, tmp_path, monkeypatch):
+    import os
+    import re
+    import xml.etree.ElementTree as ElementTree
+
+    monkeypatch.chdir(tmp_path)
+    seen = []
+
+    def read_captcha():
+        path = re.search(r"open (\S+\.svg) to see it", script.text).group(1)
+        seen.append(path)
+        root = ElementTree.parse(path).getroot()
+        return "".join(n.text or "" for n in root.iter("{http://www.w3.org/2000/svg}text"))
+
+    script = Script(["starship", read_captcha])
+    assert menu.main(["-e", "captcha@tesla.com"], console=script.console()) == 0
+    assert "No vehicles on this account." in script.text      # logged in
+    assert seen and not os.path.exists(seen[0])
