@@ -493,6 +493,7 @@ class App:
         self.photo: Any = None
         self.last_update: Optional[float] = None
         self.errors: List[str] = []
+        self.note: Optional[str] = None     # the last failure, shown in the status bar
         root.title("Tesla" + (" (demo)" if demo else ""))
         root.protocol("WM_DELETE_WINDOW", self.quit)
         root.report_callback_exception = self._callback_failed
@@ -552,8 +553,11 @@ class App:
     def _build_body(self) -> None:
         top = tk.Frame(self.root)
         top.pack(fill="both", expand=True, padx=6, pady=6)
-        self.image_label = tk.Label(top, text="(no car image yet)", width=IMAGE_WIDTH // 8,
-                                    height=12, relief="groove")
+        # A blank image of the car image's size keeps the layout still when it arrives.
+        self.blank = tk.PhotoImage(master=self.root, width=IMAGE_WIDTH,
+                                   height=IMAGE_WIDTH * 9 // 16)
+        self.image_label = tk.Label(top, text="(no car image yet)", image=self.blank,
+                                    compound="center", relief="groove", padx=0, pady=0)
         self.image_label.grid(row=0, column=0, sticky="n", padx=4, pady=4)
         positions = {"charge_state": (0, 1), "climate_state": (0, 2), "drive_state": (1, 1),
                      "vehicle_state": (1, 2), "vehicle_config": (2, 1), "gui_settings": (2, 2)}
@@ -584,9 +588,14 @@ class App:
             code, message = describe_error(error)
             logger.debug("%s failed", what, exc_info=error)
             self.errors.append("%s: %s" % (what, message))
-            self.status.set("%s failed." % what)
+            if self.tesla is None:
+                self.status.set("%s failed: App > Log in... tries again." % what)
+            else:
+                self.note = "%s failed" % what
+                self.update_status()
             self.dialogs.error(what, message)
 
+        self.note = None
         self.status.set("%s..." % what)
         self.worker.submit(func, on_done, failed)
 
@@ -635,6 +644,7 @@ class App:
     def select_vehicle(self, index: int) -> None:
         self.selected.set(index)
         self.vehicle = self.vehicles[index]
+        self.last_update = None
         for variable in self.fields.values():
             variable.set("-")
         self.identity.set("%s\n%s" % (self.vehicle["display_name"], self.vehicle["vin"]))
@@ -711,6 +721,8 @@ class App:
                                                       time.localtime(self.last_update)))
         if self.auto_refresh.get():
             parts.append("auto refresh on: the car will not sleep")
+        if self.note:
+            parts.append(self.note)
         self.status.set(" | ".join(parts))
 
     def load_image(self) -> None:
@@ -742,7 +754,7 @@ class App:
         except Exception as error:          # a broken image must not stop the app
             self.image_label.config(text="Cannot show the car image: %s" % error)
             return
-        self.image_label.config(image=self.photo, text="", width=0, height=0)
+        self.image_label.config(image=self.photo, text="")
 
     def toggle_auto_refresh(self) -> None:
         if self.auto_refresh.get():
@@ -855,14 +867,15 @@ class App:
                     values[key] = spec
             if name == "CHANGE_CLIMATE_TEMPERATURE_SETTING":
                 values["passenger_temp"] = values["driver_temp"]
-            self.command(name, **values)
+            self.command(name, label.rstrip("."), **values)
         return action
 
-    def command(self, name: str, **params: Any) -> None:
+    def command(self, name: str, label: Optional[str] = None, **params: Any) -> None:
         """Send a command to the chosen car, then read it again."""
         vehicle = self._need_vehicle()
         if vehicle:
-            self.run(name, lambda: vehicle.command(name, **params), lambda _: self.refresh())
+            self.run(label or name, lambda: vehicle.command(name, **params),
+                     lambda _: self.refresh())
 
     # -- closing ------------------------------------------------------------------
 
@@ -918,6 +931,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     app = App(root, demo=args.demo, email=args.email, geocoder=default_geocoder(args),
               verify=args.verify, proxy=args.proxy)
     signal.signal(signal.SIGINT, lambda signum, frame: root.after_idle(app.quit))
+    root.update()               # show the main window before the login dialog opens on it
     root.after_idle(app.start)
     try:
         root.mainloop()

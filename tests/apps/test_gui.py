@@ -95,8 +95,12 @@ def settle(app) -> None:
 
 
 def test_dashboard_shows_the_demo_car_and_lock_reaches_the_simulator(app):
+    app.root.update()
+    placeholder = app.image_label.winfo_reqwidth(), app.image_label.winfo_reqheight()
     pump(app, lambda: app.fields["charge_state.battery_level"].get() != "-"
          and app.photo is not None)
+    # the car image takes the placeholder's place without moving the dashboard
+    assert (app.image_label.winfo_reqwidth(), app.image_label.winfo_reqheight()) == placeholder
     settle(app)
     assert app.recorder.errors == []
     fields = {name: variable.get() for name, variable in app.fields.items()}
@@ -128,19 +132,25 @@ def test_dashboard_shows_the_demo_car_and_lock_reaches_the_simulator(app):
 def test_errors_become_dialogs_and_the_window_stays_usable(app):
     pump(app, lambda: app.vehicle is not None)
     settle(app)
+    assert "updated" in app.status.get()    # Tim's Tesla was read
     app.vehicle_menu.invoke(1)              # Nikola, asleep
     settle(app)
     assert "Nikola is asleep" in app.status.get()
+    assert "updated" not in app.status.get()    # nothing read from Nikola yet
     app.command_items["Honk horn"]()
     settle(app)
     assert len(app.recorder.errors) == 1 and "408" in app.recorder.errors[0]
+    assert "http://" not in app.recorder.errors[0]
+    # the status bar keeps the car's state and names what failed
+    assert app.status.get().startswith("Nikola is asleep")
+    assert app.status.get().endswith("Honk horn failed")
     app.auto_refresh.set(True)
     app.toggle_auto_refresh()
     assert "will not go to sleep" in app.recorder.warnings[0]
     assert "the car will not sleep" in app.status.get()
     app.option_codes()
     settle(app)
-    assert app.recorder.infos and app.recorder.infos[-1]
+    assert "Model S" in app.recorder.infos[-1]
 
     app.simulator.world.vehicles[1].wake_delay = 0
     app.wake_up()
