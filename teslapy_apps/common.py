@@ -206,6 +206,20 @@ def captcha_in_terminal(svg: bytes, ask: Callable[[str], str],
             os.unlink(path)
 
 
+def charging_site_rows(vehicle: teslapy.Vehicle, sites: dict) -> list:
+    """Nearby charging sites as (kind, name, distance in the car's units, free/total
+    stalls) rows: superchargers first, then destination chargers."""
+    rows = []
+    for site in sites.get("superchargers") or []:
+        rows.append(("Supercharger", site.get("name"),
+                     str(vehicle.dist_units(site.get("distance_miles"))),
+                     "%s/%s" % (site.get("available_stalls"), site.get("total_stalls"))))
+    for site in sites.get("destination_charging") or []:
+        rows.append(("Destination", site.get("name"),
+                     str(vehicle.dist_units(site.get("distance_miles"))), ""))
+    return rows
+
+
 def nominatim_geocoder(timeout: float = 2.0) -> Optional[Geocoder]:
     """Reverse geocoding through geopy's Nominatim, or None when geopy is missing."""
     try:

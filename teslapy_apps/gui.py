@@ -25,8 +25,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import teslapy
 from teslapy_apps.common import (
-    Geocoder, Places, add_debug_option, add_session_options, configure_logging,
-    default_geocoder, describe_error, login, open_session,
+    Geocoder, Places, add_debug_option, add_session_options, charging_site_rows,
+    configure_logging, default_geocoder, describe_error, login, open_session,
 )
 
 logger = logging.getLogger(__name__)
@@ -798,16 +798,11 @@ class App:
             return
 
         def read() -> str:
-            sites = vehicle.get_nearby_charging_sites()
-            lines = []
-            for site in sites.get("superchargers", []):
-                lines.append("Supercharger %s: %s, %s/%s stalls free" % (
-                    site.get("name"), vehicle.dist_units(site.get("distance_miles")),
-                    site.get("available_stalls"), site.get("total_stalls")))
-            for site in sites.get("destination_charging", []):
-                lines.append("Destination %s: %s" % (
-                    site.get("name"), vehicle.dist_units(site.get("distance_miles"))))
-            return "\n".join(lines) or "No charging sites nearby."
+            rows = charging_site_rows(vehicle, vehicle.get_nearby_charging_sites())
+            return "\n".join("%s %s: %s%s" % (kind, name, distance,
+                                              ", %s stalls free" % stalls if stalls else "")
+                             for kind, name, distance, stalls in rows) \
+                or "No charging sites nearby."
 
         self.run("Nearby charging sites", read, self._show_result("Nearby charging sites"))
 

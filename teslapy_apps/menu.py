@@ -17,7 +17,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import teslapy
 from teslapy_apps.common import (
     ExitCode, Geocoder, LoginCancelled, LoginFailed, Places, add_debug_option,
-    add_session_options, captcha_in_terminal, configure_logging, default_geocoder,
+    add_session_options, captcha_in_terminal, charging_site_rows, configure_logging, default_geocoder,
     describe_error, login, open_session, run_app,
 )
 
@@ -325,14 +325,7 @@ class Menu:
         sites = self.call("Nearby charging sites", self.vehicle.get_nearby_charging_sites)
         if sites is None:
             return
-        dist = self.vehicle.dist_units
-        rows = []
-        for site in sites.get("superchargers", []):
-            rows.append(("Supercharger", site.get("name"), dist(site.get("distance_miles")),
-                         "%s/%s" % (show(site.get("available_stalls")),
-                                    show(site.get("total_stalls")))))
-        for site in sites.get("destination_charging", []):
-            rows.append(("Destination", site.get("name"), dist(site.get("distance_miles")), ""))
+        rows = charging_site_rows(self.vehicle, sites)
         self.say("", *table(("Type", "Name", "Distance", "Stalls free"), rows))
 
     def set_temperature(self) -> None:

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = str(REPO / "cli.py")
@@ -38,6 +40,25 @@ def run_cli(*args: str, env: Optional[dict] = None, timeout: float = 60,
     return subprocess.run([sys.executable, CLI, *args], cwd=os.getcwd(), env=app_env(env),
                           capture_output=True, text=True, timeout=timeout,
                           input=stdin if stdin is not None else "")
+
+
+@contextlib.contextmanager
+def app_process(command: Sequence[str], **options) -> Iterator[subprocess.Popen]:
+    """Start an app with piped text output; kill it on the way out if it still runs."""
+    process = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, **options)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def interrupt(process: subprocess.Popen) -> Tuple[str, str]:
+    """Press Ctrl-C in a running app and wait for it: the rest of its stdout and stderr."""
+    process.send_signal(signal.SIGINT)
+    return process.communicate(timeout=30)
 
 
 def json_documents(text: str) -> List:

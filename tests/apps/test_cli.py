@@ -2,7 +2,6 @@
 separately running simulator with a real login and token cache."""
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 
@@ -10,8 +9,8 @@ import pexpect
 import pytest
 
 from app_helpers import (
-    CLI, DEMO_EMAIL, DEMO_PASSWORD, DEVICE_2_SECRET, MFA_EMAIL, app_env,
-    closed_port_url, json_documents, run_cli, totp,
+    CLI, DEMO_EMAIL, DEMO_PASSWORD, DEVICE_2_SECRET, MFA_EMAIL, app_env, app_process,
+    closed_port_url, interrupt, json_documents, run_cli, totp,
 )
 from teslapy_apps import cli
 from teslapy_apps.common import ExitCode
@@ -36,6 +35,15 @@ def account(sim_env):
         base = ["-e", email] + (["-p", password] if password is not None else [])
         return run_cli(*base, *args, env={**sim_env, **(env or {})}, **kwargs)
     return run
+
+
+@pytest.fixture
+def terminal(sim_env, tmp_path):
+    """Start ``python cli.py ARGS`` on a pseudo-terminal, against the test's simulator."""
+    def spawn(*args):
+        return pexpect.spawn(sys.executable, [CLI, *args], cwd=str(tmp_path),
+                             env=app_env(sim_env), encoding="utf-8", timeout=30)
+    return spawn
 
 
 @pytest.fixture(autouse=True)
@@ -283,10 +291,8 @@ def test_verify_flag_still_works_over_http(account):
     assert account("--verify", "-f", "Nikola", "-l").returncode == 0
 
 
-def test_password_prompt_does_not_echo(sim_env, tmp_path):
-    child = pexpect.spawn(sys.executable, [CLI, "-e", DEMO_EMAIL, "-p", "-f", "Nikola", "-l"],
-                          cwd=str(tmp_path), env=app_env(sim_env), encoding="utf-8",
-                          timeout=30)
+def test_password_prompt_does_not_echo(terminal):
+    child = terminal("-e", DEMO_EMAIL, "-p", "-f", "Nikola", "-l")
     child.expect("Password: ")
     child.sendline(DEMO_PASSWORD)
     child.expect(pexpect.EOF)
@@ -330,13 +336,10 @@ def read_captcha(svg: str) -> str:
     return "".join(node.text or "" for node in root.iter("{http://www.w3.org/2000/svg}text"))
 
 
-def test_captcha_is_saved_for_the_user_and_answered_on_the_terminal(sim_env, tmp_path):
+def test_captcha_is_saved_for_the_user_and_answered_on_the_terminal(terminal):
     import os
 
-    child = pexpect.spawn(sys.executable, [CLI, "-e", "captcha@tesla.com", "-p", DEMO_PASSWORD,
-                                           "-l"],
-                          cwd=str(tmp_path), env=app_env(sim_env), encoding="utf-8",
-                          timeout=30)
+    child = terminal("-e", "captcha@tesla.com", "-p", DEMO_PASSWORD, "-l")
     child.expect(r"open (\S+\.svg) to see it")
     path = child.match.group(1)
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
@@ -351,10 +354,8 @@ def test_captcha_is_saved_for_the_user_and_answered_on_the_terminal(sim_env, tmp
     assert not os.path.exists(path)
 
 
-def test_ctrl_c_at_the_password_prompt(sim_env, tmp_path):
-    child = pexpect.spawn(sys.executable, [CLI, "-e", DEMO_EMAIL, "-p", "-l"],
-                          cwd=str(tmp_path), env=app_env(sim_env), encoding="utf-8",
-                          timeout=30)
+def test_ctrl_c_at_the_password_prompt(terminal):
+    child = terminal("-e", DEMO_EMAIL, "-p", "-l")
     child.expect("Password: ")
     child.sendintr()
     child.expect(pexpect.EOF)
@@ -364,21 +365,14 @@ def test_ctrl_c_at_the_password_prompt(sim_env, tmp_path):
 
 
 def test_stream_prints_updates_and_stops_on_ctrl_c(sim_env, tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, CLI, "-e", DEMO_EMAIL, "-p", DEMO_PASSWORD, "-f", "Road Runner",
-         "-r"], cwd=str(tmp_path), env=app_env(sim_env),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    command = [sys.executable, CLI, "-e", DEMO_EMAIL, "-p", DEMO_PASSWORD, "-f", "Road Runner",
+               "-r"]
+    with app_process(command, cwd=str(tmp_path), env=app_env(sim_env)) as process:
         first = process.stdout.readline()
         assert first, process.stderr.read()
         update = json_documents(first)[0]
         assert {"speed", "est_lat", "est_lng", "soc", "shift_state"} <= set(update)
-        process.send_signal(signal.SIGINT)
-        rest, errors = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        rest, errors = interrupt(process)
     assert process.returncode == 0, errors
     assert "Traceback" not in errors
     assert "Streaming Road Runner (online); Ctrl-C stops." in errors

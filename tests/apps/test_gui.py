@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app_helpers import REPO
+from app_helpers import REPO, app_process, interrupt
 
 tk = pytest.importorskip("tkinter")
 ARTIFACTS = REPO / "artifacts"
@@ -127,6 +127,12 @@ def test_dashboard_shows_the_demo_car_and_lock_reaches_the_simulator(app):
     assert world.vehicles[0].data["charge_state"]["charge_limit_soc"] == 80
     assert app.fields["charge_state.charge_limit_soc"].get() == "80 %"
     save_screenshot(app)
+
+    app.nearby_sites()
+    settle(app)
+    assert app.recorder.errors == []
+    first = app.recorder.infos[-1].splitlines()[0]
+    assert first.startswith("Supercharger ") and " km, " in first and "stalls free" in first
 
 
 def test_errors_become_dialogs_and_the_window_stays_usable(app):
@@ -252,25 +258,17 @@ def test_login_dialogs_with_mfa_against_the_simulator(display, sim_env, tmp_path
 
 
 def test_gui_main_starts_in_demo_and_stops_on_ctrl_c(display, tmp_path):
-    import signal
     import sys
 
     xdotool = shutil.which("xdotool")
     if xdotool is None:
         pytest.skip("xdotool is not installed (apt-get install xdotool)")
-    process = subprocess.Popen([sys.executable, str(REPO / "gui.py"), "--demo"],
-                               cwd=str(tmp_path), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    try:
+    with app_process([sys.executable, str(REPO / "gui.py"), "--demo"],
+                     cwd=str(tmp_path)) as process:
         found = subprocess.run([xdotool, "search", "--sync", "--name", r"^Tesla \(demo\)$"],
                                capture_output=True, text=True, timeout=60)
         assert found.stdout.strip(), found.stderr
-        process.send_signal(signal.SIGINT)
-        out, errors = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        out, errors = interrupt(process)
     assert process.returncode == 0, errors
     assert "Traceback" not in errors
 
