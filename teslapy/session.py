@@ -80,12 +80,20 @@ def ask_factor(factors: List[dict]) -> Union[dict, str]:
 
 
 def ask_captcha(svg: bytes) -> str:
-    """Show the captcha in the system browser and ask for its characters on stdin."""
+    """Show the captcha in the system browser and ask for its characters on stdin.
+
+    The image goes to a private temporary file, whose path is also printed for machines
+    without a browser; the file is removed once the characters are typed.
+    """
     handle, path = tempfile.mkstemp(prefix="teslapy-captcha-", suffix=".svg")
-    with os.fdopen(handle, "wb") as out:
-        out.write(svg)
-    webbrowser.open(Path(path).as_uri())
-    return input("Captcha: ").strip()
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(svg)
+        print(f"Captcha image: {path}")
+        webbrowser.open(Path(path).as_uri())
+        return input("Captcha: ").strip()
+    finally:
+        os.unlink(path)
 
 
 def _check_token_reply(response: requests.Response) -> requests.Response:

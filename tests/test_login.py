@@ -208,15 +208,15 @@ def test_empty_passcode_or_factor_cancels_the_login(make_tesla, tmp_path, email,
 def test_default_prompts_show_the_captcha_in_the_browser_and_read_stdin(make_tesla, world, monkeypatch, capsys):
     opened = []
     monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
-    prompts = []
+    prompts, shown = [], []
 
     def typed(prompt):
         prompts.append(prompt)
         if prompt == "Captcha: ":
             path = opened[-1][len("file://"):]
+            shown.append(path)
             with open(path, "rb") as handle:
                 svg = handle.read()
-            os.unlink(path)
             return read_captcha(svg)
         if prompt == "Select factor: ":
             return "2"
@@ -229,7 +229,8 @@ def test_default_prompts_show_the_captcha_in_the_browser_and_read_stdin(make_tes
     assert tesla.authorized
     assert prompts == ["Captcha: ", "Select factor: ", "Passcode: "]
     assert opened[0].startswith("file://") and opened[0].endswith(".svg")
-    assert capsys.readouterr().out == "1: Device #1\n2: Device #2\n"
+    assert capsys.readouterr().out == f"Captcha image: {shown[0]}\n1: Device #1\n2: Device #2\n"
+    assert not os.path.exists(shown[0])                   # removed once answered
 
 
 # -- region redirect -------------------------------------------------------------------------
