@@ -5,7 +5,7 @@
 row with a few coloured spans pasted in by slice assignment, so even large images
 take a few milliseconds. The body outline depends on the model and view, the paint
 colour on the paint option code, the rim colour and a stripe under the car on the
-wheel code, and a thin strip of marks at the bottom on the whole option set.
+wheel code, and a thin strip of marks near the bottom on the whole option set.
 """
 from __future__ import annotations
 
@@ -221,7 +221,7 @@ def render_car(model: str, view: str, size: int, options: tuple[str, ...] = (),
     for bit in range(32):
         if signature >> bit & 1:
             _span(marks, width * bit / 32, width * (bit + 0.5) / 32, (200, 204, 210), width)
-    rows = []
+    rows, marked = [], False
     for y in range(height):
         row = bytearray(blank)
         fy = (y + 0.5) / height
@@ -238,7 +238,7 @@ def render_car(model: str, view: str, size: int, options: tuple[str, ...] = (),
             _paint_seat(row, y, width, height, model, interior, paint)
         else:
             _paint_wheel(row, y, width, height, model, rim, paint)
-        if y == height - 1 and height > 2:
-            row = marks
+        if 0.97 <= fy < 0.99 or (y == height - 1 and height > 2 and not marked):
+            row, marked = marks, True
         rows.append(bytes(row))
     return encode_rgb(width, height, rows)
