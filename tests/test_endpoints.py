@@ -10,7 +10,7 @@ import pytest
 import teslapy
 from teslapy import endpoints
 
-# A sample of rows of Tesla's v1.5.0 table, as users call them.
+# A sample of rows of the 2021 endpoint table, as users call them.
 KNOWN = {
     "STATUS": ("GET", "status", False),
     "AUTHENTICATE": ("POST", "oauth/token", False),
@@ -41,7 +41,7 @@ HTML_PAGES = ("POWERWALL_ORDER_PAGE", "ONBOARDING_EXPERIENCE_PAGE", "SERVICE_SEL
 def test_the_table_ships_inside_the_package_as_json():
     text = resources.files("teslapy").joinpath("endpoints.json").read_text("utf-8")
     table = json.loads(text)
-    # 99 names of v1.5.0, MOBILE_ENABLED, and 89 later api/1 endpoints
+    # 99 names of the 2021 table, MOBILE_ENABLED, and 89 later api/1 endpoints
     assert len(table) == 189
     for name, entry in table.items():
         assert name == name.upper() and " " not in name
