@@ -2,7 +2,8 @@
 
 Shape of the cache (a JSON object)::
 
-    {"<email>": {"url": "<SSO base URL>", "sso": {<SSO token>}, "ownerapi": {<Owner API token>}}}
+    {"<email>": {"url": "<SSO base URL>", "sso": {<SSO token>}, "ownerapi": {<Owner API token>},
+                 "api_url": "<Owner API base URL the tokens are for>"}}
 
 The default store is a JSON file (``cache_file``, default ``cache.json``):
 
@@ -151,10 +152,12 @@ def valid_token(value: Any) -> Optional[Dict[str, Any]]:
     return None
 
 
-def read_entry(cache: Any, email: str) -> Dict[str, Any]:
+def read_entry(cache: Any, email: str, api_url: Optional[str] = None) -> Dict[str, Any]:
     """One email's entry of a cache as ``{"url", "sso", "ownerapi"}`` (missing -> None).
 
-    A malformed entry (not an object, tokens that are not token objects) counts as no
+    An entry recorded for another Owner API host than ``api_url`` (its ``api_url``
+    differs: tokens of another cloud, e.g. a simulator's) counts as no entry. A
+    malformed entry (not an object, tokens that are not token objects) counts as no
     entry, with a logged warning; it never raises.
     """
     entry = cache.get(email) if isinstance(cache, dict) else None
@@ -162,6 +165,11 @@ def read_entry(cache: Any, email: str) -> Dict[str, Any]:
         return {"url": None, "sso": None, "ownerapi": None}
     if not isinstance(entry, dict):
         logger.warning("Ignoring the cached entry of %s: it is not an object", email)
+        return {"url": None, "sso": None, "ownerapi": None}
+    recorded_api = entry.get("api_url")
+    if api_url and isinstance(recorded_api, str) and recorded_api != api_url:
+        logger.info("Ignoring the cached tokens of %s: they are for %s, not %s",
+                    email, recorded_api, api_url)
         return {"url": None, "sso": None, "ownerapi": None}
     url = entry.get("url") if isinstance(entry.get("url"), str) and entry.get("url") else None
     sso = valid_token(entry.get("sso"))

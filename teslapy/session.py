@@ -270,7 +270,7 @@ class Tesla(requests.Session):
         return cache.locked(self.cache_file) if self._uses_cache_file() else contextlib.nullcontext()
 
     def _read_entry(self) -> Dict[str, Any]:
-        return cache.read_entry(self.cache_loader(), self.email)
+        return cache.read_entry(self.cache_loader(), self.email, self.api_base_url)
 
     def _ensure_loaded(self) -> None:
         """Read this account's tokens from the cache on first use (so hooks set later count)."""
@@ -289,7 +289,8 @@ class Tesla(requests.Session):
 
     def _save_cache(self) -> None:
         """Store this account's entry; other accounts in the cache are kept as they are."""
-        entry = {"url": self.active_sso_base_url, "sso": self._sso_token, "ownerapi": self._token}
+        entry = {"url": self.active_sso_base_url, "sso": self._sso_token, "ownerapi": self._token,
+                 "api_url": self.api_base_url}
         with self._cache_lock():
             current = self.cache_loader()
             if not isinstance(current, dict):

@@ -113,6 +113,32 @@ def test_saving_keeps_the_other_accounts(make_tesla, cache_file):
     assert stat.S_IMODE(os.stat(cache_file).st_mode) == 0o600
 
 
+def test_tokens_cached_for_another_api_host_are_not_used(make_tesla, sim, cache_file):
+    first = make_tesla()
+    first.fetch_token()
+    entry = read(cache_file)["elon@tesla.com"]
+    assert entry["api_url"] == sim.urls["api_base_url"]
+    entry["api_url"] = "https://owner-api.teslamotors.com/"       # as if minted by Tesla
+    with open(cache_file, "w") as handle:
+        json.dump({"elon@tesla.com": entry}, handle)
+    second = make_tesla()
+    assert not second.authorized                      # those tokens are not sent here
+    second.fetch_token()                              # a fresh login instead
+    assert second.token["access_token"] != entry["ownerapi"]["access_token"]
+    assert read(cache_file)["elon@tesla.com"]["api_url"] == sim.urls["api_base_url"]
+
+
+def test_entries_without_an_api_host_are_used(make_tesla, cache_file):
+    make_tesla().fetch_token()
+    data = read(cache_file)
+    del data["elon@tesla.com"]["api_url"]             # written by an older version
+    with open(cache_file, "w") as handle:
+        json.dump(data, handle)
+    tesla = make_tesla(password=None)
+    assert tesla.authorized
+    assert tesla.vehicle_list()
+
+
 def run_script(code: str, env: dict, cwd) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **env}
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=str(cwd), env=full_env,

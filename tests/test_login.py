@@ -70,7 +70,8 @@ def test_plain_login_gets_an_owner_api_token_and_caches_it(make_tesla, sim, cach
     assert token["expires_in"] == 3888000 and isinstance(token["created_at"], int)
     assert tesla.sso_token["refresh_token"] and tesla.sso_token["access_token"]
     entry = cached(cache_file)["elon@tesla.com"]
-    assert entry == {"url": sim.urls["sso_base_url"], "sso": tesla.sso_token, "ownerapi": tesla.token}
+    assert entry == {"url": sim.urls["sso_base_url"], "sso": tesla.sso_token, "ownerapi": tesla.token,
+                     "api_url": sim.urls["api_base_url"]}
     assert [v["display_name"] for v in tesla.vehicle_list()] == ["Tim's Tesla", "Nikola", "Road Runner"]
 
 
