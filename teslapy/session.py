@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
+from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error, OAuth2Error
 from requests_oauthlib import OAuth2Session
 from urllib3.util.retry import Retry
 
@@ -567,11 +567,26 @@ class Tesla(requests.Session):
                 return
             if self._adopt_newer_cached_tokens():
                 return
-            if self.sso_token.get("refresh_token"):
+            self._refresh_or_log_in()
+
+    def _refresh_or_log_in(self) -> None:
+        """Refresh the token; log in again when the SSO refuses the refresh token.
+
+        A new login needs the password; without one the SSO's error is raised. Network
+        and server errors are raised as they are (they say nothing about the token).
+        """
+        if self.sso_token.get("refresh_token"):
+            try:
                 self.refresh_token()
-            elif self.password:
-                self._token = {}
-                self._login()
+                return
+            except OAuth2Error as error:
+                if not self.password:
+                    raise
+                logger.info("The SSO refused the refresh token of %s (%s); logging in again",
+                            self.email, error.error)
+        if self.password:
+            self._token = {}
+            self._login()
 
     def valid_access_token(self) -> str:
         """An Owner API access token valid now, logging in or refreshing first if needed.
@@ -609,7 +624,8 @@ class Tesla(requests.Session):
         """Send a request; relative URLs go to the Owner API with the bearer token.
 
         An expired token is refreshed first; a 401 for a token believed valid makes one
-        refresh and one retry.
+        refresh and one retry. When the SSO refuses the refresh token, a session that
+        knows the password logs in again.
 
         Parameters:
             serialize: (optional) return the JSON reply as a ``JsonDict`` (default);
@@ -632,7 +648,7 @@ class Tesla(requests.Session):
             response.close()
             with self._auth_lock:
                 if self.token.get("access_token") == sent_token:   # not renewed by another thread
-                    self.refresh_token()
+                    self._refresh_or_log_in()
             response = self._send(method, url, with_token, kwargs)
         errors.raise_for_status(response)
         if not serialize:

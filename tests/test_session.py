@@ -444,6 +444,30 @@ def test_a_broken_refresh_reply_keeps_the_working_tokens(tesla, sim, cache_file,
     assert len(tesla.vehicle_list()) == 3
 
 
+REFUSED_REFRESH = {"error": "invalid_grant", "error_description": "The refresh_token is revoked"}
+
+
+def test_a_refused_refresh_token_means_a_new_login_when_the_password_is_known(tesla, sim, cache_file):
+    old = dict(tesla.token)
+    tesla.token = {**old, "created_at": 1}                      # expired: needs a refresh
+    refused = sim.faults.add(service="sso", path="/oauth2/v3/token$", status=400,
+                             body=REFUSED_REFRESH, times=1)
+    assert len(tesla.vehicle_list()) == 3
+    assert refused.hits == 1                                    # the refresh was refused ...
+    assert tesla.token["access_token"] != old["access_token"]   # ... and a login followed
+    assert read(cache_file)["elon@tesla.com"]["ownerapi"] == tesla.token
+
+
+def test_a_refused_refresh_token_without_a_password_raises_and_keeps_the_cache(tesla, make_tesla, sim, cache_file):
+    cached_only = make_tesla("elon@tesla.com", None)
+    cached_only.token = {**cached_only.token, "created_at": 1}
+    before = read(cache_file)
+    sim.faults.add(service="sso", path="/oauth2/v3/token$", status=400, body=REFUSED_REFRESH)
+    with pytest.raises(InvalidGrantError, match="revoked"):
+        cached_only.vehicle_list()
+    assert read(cache_file) == before
+
+
 def test_refresh_without_a_refresh_token_is_a_value_error(make_tesla):
     with pytest.raises(ValueError, match="No refresh token is held for elon@tesla.com"):
         make_tesla().refresh_token()
