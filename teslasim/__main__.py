@@ -2,7 +2,8 @@
 
 Prints the client's environment, one assignment a line, then ``ready``, and serves
 until SIGINT or SIGTERM. ``--port P`` listens on P (SSO), P+1 (China SSO), P+2
-(Owner API), P+3 (streaming) and P+4 (compositor); the default 0 picks free ports.
+(Owner API), P+3 (streaming), P+4 (compositor), P+5 (China Owner API) and P+6
+(China streaming); the default 0 picks free ports.
 """
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a simulated Tesla cloud (SSO, Owner API, streaming, compositor).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=0,
-                        help="first of five ports: SSO, China SSO, Owner API, streaming, "
-                             "compositor (default 0: free ports)")
+                        help="first of seven ports: SSO, China SSO, Owner API, streaming, "
+                             "compositor, China Owner API, China streaming (default 0: free ports)")
     parser.add_argument("--fleet", metavar="FILE",
                         help="JSON fleet to serve instead of the built-in demo fleet")
     return parser
@@ -34,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    if not 0 <= args.port <= 65535 - 4:
-        print("teslasim: --port must be between 0 and 65531", file=sys.stderr)
+    if not 0 <= args.port <= 65535 - 6:
+        print("teslasim: --port must be between 0 and 65529", file=sys.stderr)
         return 2
     try:
         world = World.from_file(args.fleet) if args.fleet else World.demo()

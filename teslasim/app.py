@@ -2,10 +2,11 @@
 
 Services: ``sso`` (global SSO), ``sso_cn`` (China SSO, same routes, reached by
 redirect), ``api`` (Owner API, energy routes and Tesla's unknown-route answer),
-``streaming`` (websocket) and ``compositor`` (vehicle images). Every app holds the
+``streaming`` (websocket), ``compositor`` (vehicle images), and ``api_cn`` and
+``streaming_cn`` (the China cloud's Owner API and streaming hosts, same routes). Every app holds the
 world at ``app.state.world``, the URL map at ``app.state.urls``, the fault plan at
 ``app.state.faults``, its own name at ``app.state.service`` and its SSO region at
-``app.state.region`` (``cn`` for ``sso_cn``, else ``global``).
+``app.state.region`` (``cn`` for the China services, else ``global``).
 
 Errors are rendered by one handler as Tesla's envelope
 ``{"response": null, "error": "<text>", "error_description": ""}``: raise
@@ -34,7 +35,9 @@ from teslasim.state import World
 
 logger = logging.getLogger(__name__)
 
-SERVICES = ("sso", "sso_cn", "api", "streaming", "compositor")
+SERVICES = ("sso", "sso_cn", "api", "streaming", "compositor", "api_cn", "streaming_cn")
+#: Services of the China cloud (``auth.tesla.cn``, ``owner-api.vn.cloud.tesla.cn``, ...).
+CHINA_SERVICES = ("sso_cn", "api_cn", "streaming_cn")
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -164,6 +167,8 @@ def create_apps(world: World, urls: dict, faults: Optional[FaultPlan] = None
         "streaming": list(streaming.ROUTES),
         "compositor": list(compositor.ROUTES),
     }
+    tables["api_cn"] = tables["api"]
+    tables["streaming_cn"] = tables["streaming"]
     apps = {}
     for service in SERVICES:
         app = Starlette(
@@ -176,6 +181,6 @@ def create_apps(world: World, urls: dict, faults: Optional[FaultPlan] = None
         app.state.urls = urls
         app.state.faults = faults
         app.state.service = service
-        app.state.region = "cn" if service == "sso_cn" else "global"
+        app.state.region = "cn" if service in CHINA_SERVICES else "global"
         apps[service] = app
     return apps

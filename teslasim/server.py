@@ -1,6 +1,6 @@
 """Run the simulated Tesla cloud under Hypercorn: every service on its own loopback port.
 
-All five listeners are served by one asyncio event loop in a background thread. The
+All seven listeners are served by one asyncio event loop in a background thread. The
 listening sockets are bound before the thread starts (free ports with ``port=0``), so
 the URLs are known at once and clients may connect immediately::
 
@@ -56,7 +56,8 @@ class Simulator:
     """The running simulator: its world, URLs, client environment and fault plan.
 
     ``port=0`` picks free ports; any other ``port`` P gives sso P, sso_cn P+1, api P+2,
-    streaming P+3 and compositor P+4. Raises ``OSError`` when a port cannot be bound.
+    streaming P+3, compositor P+4, api_cn P+5 and streaming_cn P+6. Raises
+    ``OSError`` when a port cannot be bound.
     """
 
     def __init__(self, world: Optional[World] = None, host: str = "127.0.0.1",
@@ -80,6 +81,8 @@ class Simulator:
             "api_base_url": f"{base}:{ports['api']}/",
             "streaming_base_url": f"ws://{_url_host(host)}:{ports['streaming']}/streaming/",
             "compositor_url": f"{base}:{ports['compositor']}/v1/compositor/",
+            "api_cn_base_url": f"{base}:{ports['api_cn']}/",
+            "streaming_cn_base_url": f"ws://{_url_host(host)}:{ports['streaming_cn']}/streaming/",
         }
         self.env = {name: self.urls[key] for name, key in ENV_KEYS.items()}
         self.apps = create_apps(self.world, self.urls, self.faults)
@@ -90,8 +93,11 @@ class Simulator:
         self.error: Optional[BaseException] = None
 
     def reset(self, world: Optional[World] = None) -> World:
-        """Serve a fresh demo world (or ``world``) on every service and clear all faults."""
-        world = world if world is not None else World.demo()
+        """Serve a fresh demo world (or ``world``) on every service and clear all faults.
+
+        The fresh demo world keeps the rules of the world it replaces.
+        """
+        world = world if world is not None else World.demo(rules=self.world.rules)
         self.world = world
         for app in self.apps.values():
             app.state.world = world

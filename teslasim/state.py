@@ -32,6 +32,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
+from teslasim.rules import Rules
+
 VEHICLE_KEYS = (
     "id", "vehicle_id", "vin", "display_name", "option_codes", "color", "tokens",
     "state", "in_service", "id_s", "calendar_enabled", "api_version",
@@ -184,6 +186,8 @@ class TokenRecord:
     expires_at: float
     kind: str                       # "sso" or "owner"
     revoked: bool = False
+    region: str = "global"          # the cloud it works on: "global" or "cn"
+    marked: bool = False            # minted the way the 2026 minting gate refuses
 
 
 @dataclass
@@ -241,9 +245,11 @@ class RefreshGrant:
 class World:
     """All state of one simulated Tesla cloud. Thread-safe through ``lock``."""
 
-    def __init__(self, fleet: dict, clock: Optional[Clock] = None) -> None:
+    def __init__(self, fleet: dict, clock: Optional[Clock] = None,
+                 rules: Optional[Rules] = None) -> None:
         self.lock = threading.RLock()
         self.clock = clock or Clock()
+        self.rules = rules or Rules()
         self.settings = Settings(**fleet.get("settings", {}))
         self.accounts: dict[str, Account] = {}
         for entry in fleet.get("accounts", []):
@@ -272,14 +278,15 @@ class World:
     # -- construction -------------------------------------------------------
 
     @classmethod
-    def demo(cls, clock: Optional[Clock] = None) -> "World":
+    def demo(cls, clock: Optional[Clock] = None, rules: Optional[Rules] = None) -> "World":
         """The built-in demo fleet (``teslasim/fleet.json``)."""
         text = resources.files("teslasim").joinpath("fleet.json").read_text("utf-8")
-        return cls(json.loads(text), clock)
+        return cls(json.loads(text), clock, rules)
 
     @classmethod
-    def from_file(cls, path: str | Path, clock: Optional[Clock] = None) -> "World":
-        return cls(json.loads(Path(path).read_text("utf-8")), clock)
+    def from_file(cls, path: str | Path, clock: Optional[Clock] = None,
+                  rules: Optional[Rules] = None) -> "World":
+        return cls(json.loads(Path(path).read_text("utf-8")), clock, rules)
 
     # -- lookups ------------------------------------------------------------
 
@@ -301,23 +308,30 @@ class World:
 
     # -- bearer tokens --------------------------------------------------------
 
-    def issue_bearer(self, email: str, kind: str, lifetime: float, prefix: str = "") -> str:
+    def issue_bearer(self, email: str, kind: str, lifetime: float, prefix: str = "", *,
+                     region: str = "global", marked: bool = False) -> str:
         token = prefix + secrets.token_hex(32)
-        with self.lock:
-            self.bearers[token] = TokenRecord(email, self.clock.now() + lifetime, kind)
+        self.add_bearer(token, email, kind, lifetime, region=region, marked=marked)
         return token
 
-    def add_bearer(self, token: str, email: str, kind: str, lifetime: float) -> None:
+    def add_bearer(self, token: str, email: str, kind: str, lifetime: float, *,
+                   region: str = "global", marked: bool = False) -> None:
         """Register a token minted elsewhere (an SSO JWT) as a valid bearer."""
         with self.lock:
-            self.bearers[token] = TokenRecord(email, self.clock.now() + lifetime, kind)
+            self.bearers[token] = TokenRecord(email, self.clock.now() + lifetime, kind,
+                                              region=region, marked=marked)
 
-    def bearer_owner(self, token: str) -> Optional[str]:
-        """The email a live bearer belongs to, or None if unknown, expired or revoked."""
+    def bearer_record(self, token: str) -> Optional[TokenRecord]:
+        """The record of a live bearer, or None if unknown, expired or revoked."""
         record = self.bearers.get(token or "")
         if record is None or record.revoked or record.expires_at <= self.clock.now():
             return None
-        return record.email
+        return record
+
+    def bearer_owner(self, token: str) -> Optional[str]:
+        """The email a live bearer belongs to, or None if unknown, expired or revoked."""
+        record = self.bearer_record(token)
+        return record.email if record is not None else None
 
     def expire_bearers(self, email: Optional[str] = None) -> None:
         """Make every bearer (of one account, or all) expire now; for tests."""

@@ -19,14 +19,15 @@ ENV_NAMES = ["TESLAPY_SSO_BASE_URL", "TESLAPY_API_BASE_URL", "TESLAPY_STREAMING_
              "TESLAPY_COMPOSITOR_URL"]
 
 
-def test_urls_and_env_describe_five_listeners(sim):
+def test_urls_and_env_describe_seven_listeners(sim):
     assert list(sim.env) == ENV_NAMES
     assert sim.env["TESLAPY_API_BASE_URL"] == sim.urls["api_base_url"]
     assert sim.urls["streaming_base_url"].startswith("ws://127.0.0.1:")
     assert sim.urls["streaming_base_url"].endswith("/streaming/")
     assert sim.urls["compositor_url"].endswith("/v1/compositor/")
     ports = {url.split(":")[2].split("/")[0] for url in sim.urls.values()}
-    assert len(ports) == 5
+    assert len(ports) == 7
+    assert sim.apps["api_cn"].state.region == "cn" and sim.apps["api"].state.region == "global"
     for service, app in sim.apps.items():
         assert app.state.world is sim.world and app.state.urls is sim.urls
 
