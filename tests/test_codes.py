@@ -1,11 +1,21 @@
 """VIN decoding, option code descriptions and display units (pure, no server)."""
 from __future__ import annotations
 
+import csv
 import json
 import re
 from importlib import resources
+from pathlib import Path
 
 import pytest
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # not in every test environment
+    HAVE_HYPOTHESIS = False
+else:
+    HAVE_HYPOTHESIS = True
 
 from teslapy import codes
 
@@ -100,18 +110,95 @@ def test_compositor_model():
 
 # -- option codes ---------------------------------------------------------------------
 
+# The sample vehicle's option codes, as the original README prints them.
+SAMPLE_CAR_CODES = (
+    "AD15,MDL3,PBSB,RENA,BT37,ID3W,RF3G,S3PB,DRLH,DV2W,W39B,APF0,COUS,BC3B,CH07,PC30,"
+    "FC3P,FG31,GLFR,HL31,HM31,IL31,LTPB,MR31,FM3B,RS3H,SA3P,STCP,SC04,SU3C,T3CA,TW00,"
+    "TM00,UT3P,WR00,AU3P,APH3,AF00,ZCST,MI00,CDM0")
+SAMPLE_CAR_CODE_COUNT = 41
+
 REPRESENTATIVE_CODES = (
     "MDLS MDLX MDL3 MDLY RENA REEU COUS DRLH DRRH DV2W DV4W BT37 BT85 PBSB PPSW PPMR "
     "APH3 APF2 SC01 SC04 W38B W39B CH07 CDM0 AD15 RF3G SU01 TM00 HP31 PMNG").split()
 
+# The option code reference (code, title, note; tab separated) lives beside the
+# repository, not in it: CI keeps it at ../shared, a workstation at /work/shared.
+REFERENCE_CANDIDATES = (
+    Path(__file__).resolve().parents[2] / "shared" / "reference" / "option-codes.tsv",
+    Path("/work/shared/reference/option-codes.tsv"),
+)
+REFERENCE = next((path for path in REFERENCE_CANDIDATES if path.is_file()), None)
+needs_reference = pytest.mark.skipif(
+    REFERENCE is None, reason="option code reference table (shared/reference/"
+                              "option-codes.tsv) is not beside this checkout")
 
-def test_option_code_table_is_well_formed():
-    text = resources.files("teslapy").joinpath("option_codes.json").read_text("utf-8")
-    table = json.loads(text)
-    assert len(table) > 150
+# Our descriptions are our own words. Short names ("Model 3", "Region: Europe") can
+# only be said one way, so a few may equal the reference's title once case,
+# spaces and punctuation are ignored; at most 3 in 100 may.
+MAX_SHARED_TITLE_FRACTION = 0.03
+# Words that tell the reader a description is a best guess.
+HEDGES = ("not known", "uncertain", "probably", "possibly", "not stated")
+
+
+def _reference_titles() -> dict:
+    """Return code -> title from the reference table."""
+    assert REFERENCE is not None
+    with REFERENCE.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert rows[0] == ["code", "title", "note"]
+    return {code: title for code, title, _note in rows[1:]}
+
+
+def _letters_and_digits(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def _packaged_text() -> str:
+    return resources.files("teslapy").joinpath("option_codes.json").read_text("utf-8")
+
+
+def test_option_code_table_parses_without_duplicate_codes_and_round_trips():
+    pairs = json.loads(_packaged_text(), object_pairs_hook=list)
+    table = dict(pairs)
+    assert len(table) == len(pairs), "a code appears twice; the last one would win"
+    assert json.loads(json.dumps(table)) == table
+    # Kept sorted with two-space indentation, so a change shows as a one-line diff.
+    assert json.dumps(table, indent=2, sort_keys=True) + "\n" == _packaged_text()
+
+
+def test_option_code_descriptions_are_trimmed_non_empty_text():
+    table = codes.option_codes()
+    assert len(table) >= 728
     for code, description in table.items():
-        assert re.fullmatch(r"[A-Z0-9]{4,5}", code), code
-        assert isinstance(description, str) and description.strip(), code
+        assert re.fullmatch(r"[A-Z0-9]{4,6}", code), code
+        assert isinstance(description, str) and description, code
+        assert description == description.strip(), code
+        assert "  " not in description, code
+
+
+@needs_reference
+def test_every_reference_code_is_described():
+    missing = sorted(set(_reference_titles()) - set(codes.option_codes()))
+    assert missing == []
+
+
+@needs_reference
+def test_descriptions_are_worded_apart_from_the_reference_titles():
+    titles = _reference_titles()
+    table = codes.option_codes()
+    shared = sorted(code for code, title in titles.items()
+                    if _letters_and_digits(table[code]) == _letters_and_digits(title))
+    assert len(shared) <= MAX_SHARED_TITLE_FRACTION * len(titles), shared
+
+
+@needs_reference
+def test_codes_of_unsure_meaning_say_so():
+    titles = _reference_titles()
+    table = codes.option_codes()
+    unsure = [code for code, title in titles.items() if not title.strip() or "?" in title]
+    assert len(unsure) >= 10
+    for code in unsure:
+        assert any(word in table[code] for word in HEDGES), (code, table[code])
 
 
 @pytest.mark.parametrize("code", REPRESENTATIVE_CODES)
@@ -119,28 +206,57 @@ def test_representative_codes_are_described(code):
     assert code in codes.option_codes()
 
 
+def test_sample_car_has_every_option_code_described():
+    listed = codes.split_option_codes(SAMPLE_CAR_CODES)
+    described = codes.describe_option_codes(SAMPLE_CAR_CODES)
+    assert len(listed) == len(set(listed)) == SAMPLE_CAR_CODE_COUNT
+    assert len(described) == SAMPLE_CAR_CODE_COUNT
+    assert described[:4] == ["J1772 adapter", "Model 3", "Paint: solid black",
+                             "Region: North America"]
+    assert "Wheels: 19-inch Sport" in described
+    assert "Autopilot hardware 2.5" in described
+    assert described[-1] == "Without CHAdeMO adapter"
+
+
+@pytest.mark.parametrize("code, description", [
+    ("PC30", "Chassis: standard (no Performance chassis)"),
+    ("HM31", "HomeLink garage door opener (tech package)"),
+    ("LTPB", "Lower trim: black polyurethane"),
+    ("FM3B", "Without Performance package (Model 3/Y)"),
+    ("T3CA", "Tyres: 19-inch Continental all-season, same size front and rear (Model 3)"),
+    ("ZCST", "Customer-ordered car"),
+    ("CH05", "On-board charger: 48 A on Model S/X, 32 A on Model 3"),
+])
+def test_codes_once_missing_or_ambiguous_read_as_a_user_expects(code, description):
+    assert codes.option_codes()[code] == description
+
+
 def test_describe_keeps_vehicle_order_and_skips_unknown_codes():
     described = codes.describe_option_codes("MDLY,ZZZZ,PPSW,,DV4W,X044")
     assert described == ["Model Y", "Paint: pearl white multi-coat",
-                         "All-wheel drive (dual motor)"]
+                         "All-wheel drive (four-wheel drive)", "Phone dock accessory kit"]
 
 
-@pytest.mark.parametrize("value", [None, "", ",,"])
+@pytest.mark.parametrize("value", [None, "", ",,", " , "])
 def test_no_option_codes_give_an_empty_list(value):
     assert codes.describe_option_codes(value) == []
 
 
-def test_seed_car_option_codes():
-    seed_codes = ("AD15,MDL3,PBSB,RENA,BT37,ID3W,RF3G,S3PB,DRLH,DV2W,W39B,APF0,COUS,"
-                  "BC3B,CH07,PC30,FC3P,FG31,GLFR,HL31,HM31,IL31,LTPB,MR31,FM3B,RS3H,"
-                  "SA3P,STCP,SC04,SU3C,T3CA,TW00,TM00,UT3P,WR00,AU3P,APH3,AF00,ZCST,"
-                  "MI00,CDM0")
-    described = codes.describe_option_codes(seed_codes)
-    assert described[:4] == ["J1772 adapter", "Model 3", "Paint: solid black",
-                             "Region: North America"]
-    assert "75 kWh battery (Model 3)" in described
-    assert "Autopilot hardware 2.5" in described
-    assert described[-1] == "No CHAdeMO adapter"
+@pytest.mark.skipif(not HAVE_HYPOTHESIS, reason="hypothesis is not installed")
+def test_describe_matches_the_table_for_any_code_string():
+    table = codes.option_codes()
+    known = st.sampled_from(sorted(table))
+    unknown = st.from_regex(r"[A-Z0-9]{4,5}", fullmatch=True).filter(lambda c: c not in table)
+    padding = st.sampled_from(["", " ", "  ", "\t"])
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.tuples(padding, st.one_of(known, unknown, st.just("")), padding)))
+    def check(entries):
+        text = ",".join(before + code + after for before, code, after in entries)
+        expected = [table[code] for _, code, _ in entries if code in table]
+        assert codes.describe_option_codes(text) == expected
+
+    check()
 
 
 # -- units ----------------------------------------------------------------------------
