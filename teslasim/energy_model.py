@@ -23,6 +23,7 @@ import math
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, Optional
 
+from teslasim.errors import ModelError
 from teslasim.state import EnergySite
 
 logger = logging.getLogger(__name__)
@@ -57,13 +58,8 @@ DEFAULT_TOU_SETTINGS = {
 }
 
 
-class EnergyError(Exception):
+class EnergyError(ModelError):
     """A request the energy service refuses; ``status`` is the HTTP status to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 # -- site facts ---------------------------------------------------------------------

@@ -5,7 +5,8 @@ Paths follow Tesla's Owner API (``api/1/powerwalls/{battery_id}/...`` and
 a site or battery of another account, or an unknown one, answers 404 ``not_found``;
 a missing, expired or revoked bearer 401 as on the vehicle routes.
 Settings reply ``{"response": {"code": 201, "message": "Updated"}}`` and show up in
-later reads. The behaviour itself lives in :mod:`teslasim.energy_model`.
+later reads. The behaviour itself lives in :mod:`teslasim.energy_model`, whose
+``EnergyError`` the app renders as Tesla's error envelope.
 """
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from teslasim import energy_model as model
-from teslasim.app import read_params
-from teslasim.routes.owner_api import require_owner
+from teslasim.request_params import read_params
+from teslasim.routes.bearer import require_owner
 from teslasim.state import EnergySite, World
 
 logger = logging.getLogger(__name__)
 
 UPDATED = {"code": 201, "message": "Updated"}
+
 
 
 def _world(request: Request) -> World:
@@ -76,10 +78,7 @@ def _write(locate: Callable[[Request], EnergySite], field: str,
         with world.lock:
             # bring the battery up to now under the old settings before changing them
             model.stored_energy(site, world.clock.now())
-            try:
-                change(site, params[field])
-            except model.EnergyError as error:
-                raise HTTPException(error.status, error.message) from None
+            change(site, params[field])
         logger.debug("site %s: %s changed", site.energy_site_id, field)
         return _answer(dict(UPDATED))
     return endpoint
@@ -89,12 +88,9 @@ def _history(calendar_style: bool) -> Callable:
     async def endpoint(request: Request) -> JSONResponse:
         site = _site_by_id(request)
         world = _world(request)
-        try:
-            with world.lock:
-                reply = model.history(site, dict(request.query_params), world.clock.now(),
-                                      calendar_style)
-        except model.EnergyError as error:
-            raise HTTPException(error.status, error.message) from None
+        with world.lock:
+            reply = model.history(site, dict(request.query_params), world.clock.now(),
+                                  calendar_style)
         return _answer(reply)
     return endpoint
 
