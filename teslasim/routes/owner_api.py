@@ -9,6 +9,12 @@ mobile_enabled, nearby_charging_sites, every command) answer 408
 and keep an online car awake. Commands answer
 ``{"response": {"result": bool, "reason": str}}``; what the cars do is in
 :mod:`teslasim.vehicle_commands`.
+
+Under the 2026 rules (``world.rules.today``) the host also answers as Tesla does now:
+``GET api/1/vehicles`` 412 (cars are listed by ``api/1/products``); an unsigned
+command to a car that needs the Vehicle Command Protocol 403; the RFC 7523 grant at
+``oauth/token`` 400 ``unsupported_grant_type`` in OAuth's own shape; plus the bearer
+rules of :mod:`teslasim.routes.bearer` (own region only, marked tokens refused).
 """
 from __future__ import annotations
 
@@ -34,6 +40,15 @@ logger = logging.getLogger(__name__)
 OWNER_API_CLIENT_ID = "e4a9949fcfa04068f59abb5a658f2bac0a3428e4652315490b659d5ab3f35a9e"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 VEHICLE_UNAVAILABLE = 'vehicle unavailable: {:error=>"vehicle unavailable:"}'
+FLEET_API_ONLY = ("Endpoint is only available on fleetapi. "
+                  "Visit https://developer.tesla.com/docs for more info")
+COMMAND_PROTOCOL_REQUIRED = (
+    "Tesla Vehicle Command Protocol required, please refer to the documentation here: "
+    "https://developer.tesla.com/docs/fleet-api"
+    "#2023-10-09-rest-api-vehicle-commands-endpoint-deprecation-warning")
+GRANT_RETIRED = {"error": "unsupported_grant_type",
+                 "error_description": "The authorization grant type is not supported "
+                                      "by the authorization server."}
 
 
 # -- helpers --------------------------------------------------------------------
@@ -102,15 +117,19 @@ async def oauth_token(request: Request) -> Response:
         raise HTTPException(400, "endpoint_deprecated:_please_update_your_app")
     if grant_type != JWT_BEARER_GRANT:
         raise HTTPException(400, "unsupported_grant_type")
+    if world.rules.today:
+        return JSONResponse(GRANT_RETIRED, status_code=400)
     if params.get("client_id") != OWNER_API_CLIENT_ID:
         raise HTTPException(401, "invalid_client")
     sso = world.bearer_record(bearer_token(request))
     if sso is None or sso.kind != "sso":
         raise unauthorized("An SSO access token is required")
     account = world.account(sso.email)
-    prefix = "cn-" if account is not None and account.region == "cn" else "qts-"
+    region = account.region if account is not None else "global"
     lifetime = world.settings.owner_token_lifetime
-    access = world.issue_bearer(sso.email, "owner", lifetime, prefix=prefix)
+    access = world.issue_bearer(sso.email, "owner", lifetime,
+                                prefix="cn-" if region == "cn" else "qts-",
+                                region=region, marked=sso.marked)
     return JSONResponse({"access_token": access, "token_type": "bearer",
                          "expires_in": lifetime, "refresh_token": secrets.token_hex(32),
                          "created_at": int(world.clock.now())})
@@ -139,9 +158,11 @@ def _summary(world: World, vehicle: VehicleState) -> dict:
 
 
 async def vehicle_list(request: Request) -> Response:
-    """GET api/1/vehicles: the account's cars (works while they sleep)."""
+    """GET api/1/vehicles: the account's cars (works while they sleep); 412 under 2026."""
     world = _world(request)
     email = require_owner(request)
+    if world.rules.today:
+        raise HTTPException(412, FLEET_API_ONLY)
     with world.lock:
         cars = [_summary(world, vehicle) for vehicle in world.vehicles_of(email)]
     return _ok(cars, count=len(cars))
@@ -283,7 +304,10 @@ async def service_scheduling_data(request: Request) -> Response:
 def _command_endpoint(name: str):
     async def endpoint(request: Request) -> Response:
         params = await read_params(request)
-        world, email, vehicle = _online_vehicle(request)
+        world, email, vehicle = _owned_vehicle(request)
+        if world.rules.today and vehicle_commands.needs_command_protocol(vehicle.vin):
+            raise HTTPException(403, COMMAND_PROTOCOL_REQUIRED)
+        _keep_awake(world, vehicle)
         with world.lock:
             result, reason = vehicle_commands.execute(name, world, email, vehicle, params)
             _stamp(vehicle, world.clock.now())

@@ -20,7 +20,8 @@ option values).
 
 Raises :class:`CommandError`: 400 ``invalid_request: ...`` for a parameter of the
 wrong type or a missing required one, 405 ``vehicle is currently in service`` for a
-car in service.
+car in service. :func:`needs_command_protocol` tells from a VIN whether a car refuses
+unsigned commands under today's rules.
 """
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ import logging
 from teslasim.state import VehicleState, World
 from teslasim.vehicle_commands import body, charging, climate, infotainment, security
 from teslasim.vehicle_commands.command import Action, Command, CommandError, Outcome
+from teslasim.vehicle_commands.protocol import needs_command_protocol
 
-__all__ = ["COMMANDS", "Action", "Command", "CommandError", "Outcome", "execute"]
+__all__ = ["COMMANDS", "Action", "Command", "CommandError", "Outcome", "execute",
+           "needs_command_protocol"]
 
 logger = logging.getLogger(__name__)
 
