@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Optional
+from typing import Mapping, Optional
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -43,7 +43,7 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def error_response(status: int, error: str, description: str = "",
-                   headers: Optional[dict] = None) -> JSONResponse:
+                   headers: Optional[Mapping[str, str]] = None) -> JSONResponse:
     """Tesla's error envelope with ``status``."""
     return JSONResponse({"response": None, "error": error, "error_description": description},
                         status_code=status, headers=headers)

@@ -22,7 +22,7 @@ import copy
 import logging
 import secrets
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -301,7 +301,7 @@ async def service_scheduling_data(request: Request) -> Response:
 
 # -- commands -------------------------------------------------------------------
 
-def _command_endpoint(name: str):
+def _command_endpoint(name: str) -> Callable:
     async def endpoint(request: Request) -> Response:
         params = await read_params(request)
         world, email, vehicle = _owned_vehicle(request)
