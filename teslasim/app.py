@@ -10,18 +10,17 @@ world at ``app.state.world``, the URL map at ``app.state.urls``, the fault plan 
 
 Errors are rendered by one handler as Tesla's envelope
 ``{"response": null, "error": "<text>", "error_description": ""}``: raise
-``HTTPException(status, detail="<text>", headers=...)`` in a handler. A route that does
+``HTTPException(status, detail="<text>", headers=...)`` in a handler, or a
+:class:`~teslasim.errors.ModelError` from a domain model. A route that does
 not exist answers 404 ``{"response": null, "error": "not_found", "error_description": ""}``
 (the answer Tesla gives for an unknown vehicle or path); an unexpected failure answers
 500 with ``"error": "internal_server_error"`` and never a stack trace.
 """
 from __future__ import annotations
 
-import json
 import logging
 from http import HTTPStatus
-from typing import Optional
-from urllib.parse import parse_qsl
+from typing import Mapping, Optional
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,7 +29,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from teslasim.errors import ModelError
 from teslasim.faults import FaultMiddleware, FaultPlan
+from teslasim.routes import compositor, energy, owner_api, sso, streaming
 from teslasim.state import World
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def error_response(status: int, error: str, description: str = "",
-                   headers: Optional[dict] = None) -> JSONResponse:
+                   headers: Optional[Mapping[str, str]] = None) -> JSONResponse:
     """Tesla's error envelope with ``status``."""
     return JSONResponse({"response": None, "error": error, "error_description": description},
                         status_code=status, headers=headers)
@@ -65,6 +66,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if not detail or detail == default:
         detail = _default_error_text(exc.status_code)
     return error_response(exc.status_code, str(detail), headers=exc.headers)
+
+
+async def _model_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ModelError)
+    return error_response(exc.status, exc.message)
 
 
 async def _server_error(request: Request, exc: Exception) -> JSONResponse:
@@ -124,41 +130,9 @@ async def unknown_route(request: Request) -> JSONResponse:
 UNKNOWN_ROUTE = Route("/{path:path}", unknown_route, methods=ALL_METHODS, name="unknown_route")
 
 
-async def read_params(request: Request) -> dict:
-    """The request's parameters: query string, then a JSON object or form body on top.
-
-    GET bodies are ignored (clients attach ``{}`` to GETs). Raises ``HTTPException``
-    400 for a body that is not a JSON object or not form-encoded.
-    """
-    params: dict = dict(request.query_params)
-    if request.method in ("GET", "HEAD"):
-        return params
-    raw = await request.body()
-    if not raw.strip():
-        return params
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/x-www-form-urlencoded":
-        try:
-            params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True,
-                                    strict_parsing=False))
-        except UnicodeDecodeError:
-            raise HTTPException(400, "invalid_request: form body is not UTF-8") from None
-        return params
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise HTTPException(400, "invalid_request: body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise HTTPException(400, "invalid_request: body must be a JSON object")
-    params.update(body)
-    return params
-
-
 def create_apps(world: World, urls: dict, faults: Optional[FaultPlan] = None
                 ) -> dict[str, Starlette]:
     """One Starlette app per service (see the module docstring), keyed by service name."""
-    from teslasim.routes import compositor, energy, owner_api, sso, streaming
-
     faults = faults if faults is not None else FaultPlan()
     tables = {
         "sso": list(sso.ROUTES),
@@ -175,7 +149,8 @@ def create_apps(world: World, urls: dict, faults: Optional[FaultPlan] = None
             routes=tables[service],
             middleware=[Middleware(WholeBodyMiddleware),
                         Middleware(FaultMiddleware, service=service)],
-            exception_handlers={HTTPException: _http_error, Exception: _server_error},
+            exception_handlers={HTTPException: _http_error, ModelError: _model_error,
+                                Exception: _server_error},
         )
         app.state.world = world
         app.state.urls = urls

@@ -8,15 +8,17 @@ the same instants therefore always gives the same values, however often the car 
 refreshed in between.
 
 A car whose ``route`` is removed parks where it is: speed empty, shift state ``P``.
+
+This module knows cars only as :class:`Drivable` (a full ``data`` document, a
+``route`` and a slot for the anchor), so :mod:`teslasim.state` can use it without
+the two importing each other.
 """
 from __future__ import annotations
 
 import logging
 import math
 from dataclasses import dataclass
-from typing import Optional
-
-from teslasim.state import VehicleState
+from typing import Optional, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +30,10 @@ PERCENT_PER_MILE = 0.35            # state of charge used per mile driven
 LOWEST_PERCENT = 5.0               # the battery never reads below this while driving
 KW_PER_MPH = 0.4                   # power drawn at steady speed
 KW_PER_MPH_PER_S = 15.0            # extra power while accelerating (negative: regen)
-_ANCHOR_ATTRIBUTE = "_drive_anchor"
 
 
 @dataclass
-class _Anchor:
+class Anchor:
     """Where and when a car started driving: the values its motion is measured from."""
 
     time: float
@@ -42,6 +43,14 @@ class _Anchor:
     battery_range: float
     est_battery_range: float
     ideal_battery_range: float
+
+
+class Drivable(Protocol):
+    """What driving needs of a car: its vehicle_data document, its route, its anchor."""
+
+    data: dict
+    route: Optional[list]
+    drive_anchor: Optional[Anchor]        # set while the car is driving
 
 
 def speed_mph(now: float) -> float:
@@ -125,11 +134,11 @@ def elevation_metres(latitude: float, longitude: float) -> int:
     return int(round(40 + 12 * wave))
 
 
-def _anchor(vehicle: VehicleState, now: float) -> _Anchor:
-    anchor: Optional[_Anchor] = getattr(vehicle, _ANCHOR_ATTRIBUTE, None)
+def _anchor(vehicle: Drivable, now: float) -> Anchor:
+    anchor = vehicle.drive_anchor
     if anchor is None:
         charge = vehicle.data["charge_state"]
-        anchor = _Anchor(
+        anchor = Anchor(
             time=now,
             distance=distance_miles(now),
             odometer=float(vehicle.data["vehicle_state"]["odometer"]),
@@ -138,11 +147,11 @@ def _anchor(vehicle: VehicleState, now: float) -> _Anchor:
             est_battery_range=float(charge["est_battery_range"]),
             ideal_battery_range=float(charge["ideal_battery_range"]),
         )
-        setattr(vehicle, _ANCHOR_ATTRIBUTE, anchor)
+        vehicle.drive_anchor = anchor
     return anchor
 
 
-def _stamp(vehicle: VehicleState, now: float) -> None:
+def _stamp(vehicle: Drivable, now: float) -> None:
     millis = int(now * 1000)
     for group in ("charge_state", "climate_state", "drive_state", "vehicle_state"):
         if group in vehicle.data:
@@ -150,22 +159,22 @@ def _stamp(vehicle: VehicleState, now: float) -> None:
     vehicle.data["drive_state"]["gps_as_of"] = int(now)
 
 
-def park(vehicle: VehicleState, now: float) -> None:
+def park(vehicle: Drivable, now: float) -> None:
     """Stop a car where it is: no speed, no power, shift state ``P``."""
     drive_state = vehicle.data["drive_state"]
     drive_state.update(speed=None, power=0, shift_state="P")
-    setattr(vehicle, _ANCHOR_ATTRIBUTE, None)
+    vehicle.drive_anchor = None
     _stamp(vehicle, now)
 
 
-def advance(vehicle: VehicleState, now: float) -> None:
+def advance(vehicle: Drivable, now: float) -> None:
     """Update drive, charge and odometer values of a driving car to time ``now``.
 
     Cars without a route are left alone, except that a car which was driving and has
     lost its route parks. Times before the car's anchor count as the anchor itself.
     """
     if not vehicle.route:
-        if getattr(vehicle, _ANCHOR_ATTRIBUTE, None) is not None:
+        if vehicle.drive_anchor is not None:
             park(vehicle, now)
         return
     anchor = _anchor(vehicle, now)

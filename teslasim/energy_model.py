@@ -23,6 +23,7 @@ import math
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, Optional
 
+from teslasim.errors import ModelError
 from teslasim.state import EnergySite
 
 logger = logging.getLogger(__name__)
@@ -57,13 +58,8 @@ DEFAULT_TOU_SETTINGS = {
 }
 
 
-class EnergyError(Exception):
+class EnergyError(ModelError):
     """A request the energy service refuses; ``status`` is the HTTP status to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 # -- site facts ---------------------------------------------------------------------
@@ -641,7 +637,7 @@ def _power_series(site: EnergySite, start: datetime, stop: datetime, interval: i
 
 
 def _backup_events(site: EnergySite, first: date, last: date, zone: tzinfo) -> list:
-    events = []
+    events: list[dict] = []
     if not is_battery(site):
         return events
     day = first
@@ -665,8 +661,8 @@ def history(site: EnergySite, query: dict, now: float, calendar_style: bool) -> 
     ``start_date`` narrows it, ``timezone`` sets the local days and offsets. Nothing
     after ``now`` is reported. Raises ``EnergyError(400)`` for bad parameters.
     """
-    kind = query.get("kind")
-    period = query.get("period")
+    kind = str(query.get("kind"))
+    period = str(query.get("period"))
     periods = CALENDAR_PERIODS if calendar_style else HISTORY_PERIODS
     if kind not in KINDS:
         raise EnergyError(400, f"invalid kind: {kind}; use one of " + ", ".join(KINDS))

@@ -32,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
+from teslasim import drive
 from teslasim.rules import Rules
 
 VEHICLE_KEYS = (
@@ -108,6 +109,7 @@ class VehicleState:
     woken_at: Optional[float] = None        # when a wake_up was accepted
     last_polled: float = 0.0                # last online-only call (keeps it awake)
     pins: dict = field(default_factory=dict)    # valet / speed-limit PINs (never served)
+    drive_anchor: Optional[drive.Anchor] = field(default=None, repr=False)
 
     @property
     def id(self) -> int:
@@ -344,8 +346,6 @@ class World:
 
     def refresh_vehicle(self, vehicle: VehicleState) -> str:
         """Bring one car up to the clock (wake/sleep, driving) and return its state."""
-        from teslasim import drive
-
         with self.lock:
             now = self.clock.now()
             state = vehicle.update_state(now, self.settings.vehicle_idle_sleep)

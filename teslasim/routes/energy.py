@@ -4,8 +4,10 @@ Paths follow Tesla's Owner API (``api/1/powerwalls/{battery_id}/...`` and
 ``api/1/energy_sites/{site_id}/...``). Every call needs a bearer of the site's owner;
 a site or battery of another account, or an unknown one, answers 404 ``not_found``;
 a missing, expired or revoked bearer 401 as on the vehicle routes.
-Settings reply ``{"response": {"code": 201, "message": "Updated"}}`` and show up in
-later reads. The behaviour itself lives in :mod:`teslasim.energy_model`.
+Settings reply ``{"response": {"code": 201, "message": "Updated"}}`` (``code`` 200
+under the 2026 rules) and show up in later reads. The behaviour itself lives in
+:mod:`teslasim.energy_model`, whose ``EnergyError`` the app renders as Tesla's error
+envelope. Under the 2026 rules the bearer rules of :mod:`teslasim.routes.bearer` apply.
 """
 from __future__ import annotations
 
@@ -18,13 +20,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from teslasim import energy_model as model
-from teslasim.app import read_params
-from teslasim.routes.owner_api import require_owner
+from teslasim.request_params import read_params
+from teslasim.routes.bearer import require_owner
 from teslasim.state import EnergySite, World
 
 logger = logging.getLogger(__name__)
-
-UPDATED = {"code": 201, "message": "Updated"}
 
 
 def _world(request: Request) -> World:
@@ -49,6 +49,11 @@ def _site_by_battery(request: Request) -> EnergySite:
     """The caller's Powerwall site named by ``{battery_id}``."""
     return _find_site(request, lambda site, path: model.is_battery(site)
                       and site.id == path["battery_id"])
+
+
+def _updated(world: World) -> dict:
+    """The reply to an accepted setting: code 201 in 2021, 200 (Tesla since 2025) in 2026."""
+    return {"code": 200 if world.rules.today else 201, "message": "Updated"}
 
 
 def _answer(value: Any) -> JSONResponse:
@@ -76,12 +81,9 @@ def _write(locate: Callable[[Request], EnergySite], field: str,
         with world.lock:
             # bring the battery up to now under the old settings before changing them
             model.stored_energy(site, world.clock.now())
-            try:
-                change(site, params[field])
-            except model.EnergyError as error:
-                raise HTTPException(error.status, error.message) from None
+            change(site, params[field])
         logger.debug("site %s: %s changed", site.energy_site_id, field)
-        return _answer(dict(UPDATED))
+        return _answer(_updated(world))
     return endpoint
 
 
@@ -89,12 +91,9 @@ def _history(calendar_style: bool) -> Callable:
     async def endpoint(request: Request) -> JSONResponse:
         site = _site_by_id(request)
         world = _world(request)
-        try:
-            with world.lock:
-                reply = model.history(site, dict(request.query_params), world.clock.now(),
-                                      calendar_style)
-        except model.EnergyError as error:
-            raise HTTPException(error.status, error.message) from None
+        with world.lock:
+            reply = model.history(site, dict(request.query_params), world.clock.now(),
+                                  calendar_style)
         return _answer(reply)
     return endpoint
 
