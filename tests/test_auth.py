@@ -164,32 +164,17 @@ def test_other_urls_are_not_loopback_http(url):
     assert not transport.is_loopback_http(url)
 
 
-def test_plain_http_is_allowed_only_when_every_host_is_loopback(monkeypatch):
-    monkeypatch.delenv(transport.INSECURE_TRANSPORT_VAR, raising=False)
-    local = ["http://127.0.0.1:1/", "http://127.0.0.1:2/"]
-    with transport.oauth_transport(local) as allowed:
-        assert allowed and os.environ[transport.INSECURE_TRANSPORT_VAR] == "1"
-        with transport.oauth_transport(local):
-            pass
-        assert os.environ[transport.INSECURE_TRANSPORT_VAR] == "1"   # still inside the outer block
-        transport.require_oauth_safe("http://127.0.0.1:3/", allowed)
-        with pytest.raises(InsecureTransportError):
-            transport.require_oauth_safe("http://auth.example.com/", allowed)
-    assert transport.INSECURE_TRANSPORT_VAR not in os.environ
-    with transport.oauth_transport(["http://127.0.0.1:1/", "http://sso.example.com/"]) as allowed:
-        assert not allowed and transport.INSECURE_TRANSPORT_VAR not in os.environ
-        with pytest.raises(InsecureTransportError):
-            transport.require_oauth_safe("http://127.0.0.1:1/", allowed)
-    with transport.oauth_transport(["https://auth.tesla.com/"]) as allowed:
-        assert not allowed
-        transport.require_oauth_safe("https://auth.tesla.com/", allowed)
+@pytest.mark.parametrize("url", ["https://auth.tesla.com/", "wss://streaming.vn.teslamotors.com/",
+                                 "http://127.0.0.1:3/", "ws://localhost:1/streaming/"])
+def test_secrets_may_go_to_https_and_loopback(url):
+    transport.require_secure(url)
 
 
-def test_a_user_setting_of_the_insecure_variable_is_restored(monkeypatch):
-    monkeypatch.setenv(transport.INSECURE_TRANSPORT_VAR, "yes")
-    with transport.oauth_transport(["http://localhost:1/"]):
-        pass
-    assert os.environ[transport.INSECURE_TRANSPORT_VAR] == "yes"
+@pytest.mark.parametrize("url", ["http://auth.example.com/", "ws://10.0.0.1/streaming/",
+                                 "http://127.0.0.1.example.com/", "ftp://localhost/"])
+def test_secrets_never_go_in_clear_over_a_network(url):
+    with pytest.raises(InsecureTransportError, match="refusing"):
+        transport.require_secure(url)
 
 
 def test_retry_int_becomes_a_retry_and_an_instance_is_kept():
