@@ -16,7 +16,11 @@ import requests.exceptions as _requests_exceptions
 
 from teslapy._types import JsonDict
 from teslapy.energy import Battery, Product, SolarPanel
-from teslapy.errors import CacheError, ProductError, ResponseError, TeslaError, VehicleError
+from teslapy.errors import (
+    CacheError, CommandProtocolRequiredError, FleetApiRequiredError, Http2UnavailableError,
+    ProductError, RateLimitError, RecaptchaRequiredError, ResponseError, TeslaError,
+    TokenRejectedError, VehicleError, VehicleUnavailableError,
+)
 from teslapy.session import Tesla
 from teslapy.vehicle import Vehicle
 
@@ -33,6 +37,9 @@ globals().update(_REEXPORTED)
 __all__ = [
     "Tesla", "Vehicle", "Product", "Battery", "SolarPanel", "JsonDict",
     "TeslaError", "VehicleError", "ProductError", "CacheError", "ResponseError",
+    "RecaptchaRequiredError", "Http2UnavailableError", "VehicleUnavailableError",
+    "RateLimitError", "FleetApiRequiredError", "TokenRejectedError",
+    "CommandProtocolRequiredError",
     "__version__", *sorted(_REEXPORTED),
 ]
 

@@ -11,6 +11,10 @@ CacheDumper = Callable[[Cache], None]
 PasscodeGetter = Callable[[], str]
 FactorSelector = Callable[[List[dict]], Union[dict, str]]
 CaptchaSolver = Callable[[bytes], str]
+#: Takes the authorize URL, returns the URL the browser ended on (or the bare code).
+Authenticator = Callable[[str], str]
+#: Called with the SSO token dict whenever the tokens change.
+TokenUpdater = Callable[[Token], None]
 
 
 class JsonDict(dict):

@@ -152,6 +152,13 @@ def valid_token(value: Any) -> Optional[Dict[str, Any]]:
     return None
 
 
+def cached_sso_url(cache: Any, email: str) -> Optional[str]:
+    """The SSO base URL recorded for ``email`` in a cache, or None."""
+    entry = cache.get(email) if isinstance(cache, dict) else None
+    url = entry.get("url") if isinstance(entry, dict) else None
+    return url if isinstance(url, str) and url else None
+
+
 def read_entry(cache: Any, email: str, api_url: Optional[str] = None) -> Dict[str, Any]:
     """One email's entry of a cache as ``{"url", "sso", "ownerapi"}`` (missing -> None).
 

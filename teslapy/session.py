@@ -1,32 +1,31 @@
-"""The ``Tesla`` session: login through Tesla's SSO, token cache and refresh, API calls.
+"""The ``Tesla`` session: tokens, the cache, refresh, and calls to the Owner API.
 
 :class:`Tesla` is a :class:`requests.Session`. Relative URLs go to the Owner API base,
-which also gets the bearer token; :meth:`Tesla.api` calls an endpoint by name.
+which also gets the bearer token; :meth:`Tesla.api` calls an endpoint by name. Signing
+in is :mod:`teslapy.login` (the password conversation) and the browser's callback
+(:meth:`Tesla.authorization_url`, :meth:`Tesla.fetch_token`); tokens are minted only
+through :class:`teslapy.transport.TokenClient` (HTTP/2 with TLS 1.3).
 """
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
-import tempfile
 import threading
 import time
-import webbrowser
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
-from urllib.parse import urljoin, urlsplit
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Union
+from urllib.parse import urlsplit
 
 import requests
-from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error, OAuth2Error
-from requests_oauthlib import OAuth2Session
 from urllib3.util.retry import Retry
 
-from teslapy import __version__, auth, cache, endpoints, errors, transport
+from teslapy import __version__, auth, cache, endpoints, errors, login, prompts, transport
 from teslapy._types import (
-    CacheDumper, CacheLoader, CaptchaSolver, FactorSelector, JsonDict, PasscodeGetter, Token,
+    Authenticator, CacheDumper, CacheLoader, CaptchaSolver, FactorSelector, JsonDict,
+    PasscodeGetter, Token, TokenUpdater,
 )
 from teslapy.energy import Battery, SolarPanel
-from teslapy.errors import ResponseError
+from teslapy.errors import FleetApiRequiredError, ResponseError, TokenRejectedError
 from teslapy.vehicle import Vehicle
 
 logger = logging.getLogger(__name__)
@@ -35,21 +34,28 @@ DEFAULT_API_BASE_URL = "https://owner-api.teslamotors.com/"
 DEFAULT_STREAMING_BASE_URL = "wss://streaming.vn.teslamotors.com/streaming/"
 DEFAULT_COMPOSITOR_URL = "https://static-assets.tesla.com/v1/compositor/"
 DEFAULT_SSO_BASE_URL = auth.DEFAULT_SSO_BASE_URL
+CHINA_API_BASE_URL = "https://owner-api.vn.cloud.tesla.cn/"
+CHINA_STREAMING_BASE_URL = "wss://streaming.vn.cloud.tesla.cn/streaming/"
 DEFAULT_USER_AGENT = f"teslapy/{__version__}"
 DEFAULT_TIMEOUT = 10
 #: An Owner API token this close to its expiry is refreshed before use (seconds).
 EXPIRY_MARGIN = 60
-#: Region redirects followed on the way to the sign-in page.
-MAX_REGION_REDIRECTS = 3
 
 SSO_BASE_URL_ENV = "TESLAPY_SSO_BASE_URL"
 API_BASE_URL_ENV = "TESLAPY_API_BASE_URL"
 STREAMING_BASE_URL_ENV = "TESLAPY_STREAMING_BASE_URL"
 COMPOSITOR_URL_ENV = "TESLAPY_COMPOSITOR_URL"
 
-_REDIRECT_STATUSES = (301, 302, 303, 307, 308)
-
-auth.silence_oauth_debug_logs()
+#: Each region's hosts: (environment variable, Tesla's host) for the SSO, the Owner API
+#: and streaming. An account whose SSO is the China host uses the China hosts.
+REGION_HOSTS = {
+    "global": {"sso": (SSO_BASE_URL_ENV, DEFAULT_SSO_BASE_URL),
+               "api": (API_BASE_URL_ENV, DEFAULT_API_BASE_URL),
+               "streaming": (STREAMING_BASE_URL_ENV, DEFAULT_STREAMING_BASE_URL)},
+    "cn": {"sso": ("TESLAPY_SSO_CN_BASE_URL", auth.CHINA_SSO_BASE_URL),
+           "api": ("TESLAPY_API_CN_BASE_URL", CHINA_API_BASE_URL),
+           "streaming": ("TESLAPY_STREAMING_CN_BASE_URL", CHINA_STREAMING_BASE_URL)},
+}
 
 
 def _setting(value: Optional[str], env_name: str, default: str) -> str:
@@ -61,66 +67,51 @@ def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-# -- stdio defaults for the login callbacks ------------------------------------------
+def region_url(region: str, kind: str) -> str:
+    """The ``kind`` host (sso, api, streaming) of ``region``, from the environment or Tesla's."""
+    env_name, default = REGION_HOSTS[region][kind]
+    return os.environ.get(env_name) or default
 
 
-def ask_passcode() -> str:
-    """Ask for the MFA passcode on stdin."""
-    return input("Passcode: ").strip()
+def region_of(sso_base: str) -> str:
+    """``cn`` for the China SSO host (Tesla's or ``TESLAPY_SSO_CN_BASE_URL``), else ``global``."""
+    host = (urlsplit(sso_base).hostname or "").lower()
+    if host.endswith(".cn") or auth.same_base(sso_base, region_url("cn", "sso")):
+        return "cn"
+    return "global"
 
 
-def ask_factor(factors: List[dict]) -> Union[dict, str]:
-    """Ask on stdin which MFA factor to use; returns the factor, or "" to cancel."""
-    for number, factor in enumerate(factors, start=1):
-        print(f"{number}: {factor.get('name')}")
-    choice = input("Select factor: ").strip()
-    if choice.isdigit() and 1 <= int(choice) <= len(factors):
-        return factors[int(choice) - 1]
-    return choice
-
-
-def ask_captcha(svg: bytes) -> str:
-    """Show the captcha in the system browser and ask for its characters on stdin.
-
-    The image goes to a private temporary file, whose path is also printed for machines
-    without a browser; the file is removed once the characters are typed.
-    """
-    handle, path = tempfile.mkstemp(prefix="teslapy-captcha-", suffix=".svg")
+def _expired(token: Token, now: Optional[float] = None) -> bool:
+    """Whether ``token`` expires within ``EXPIRY_MARGIN`` (False when its expiry is unknown)."""
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(svg)
-        print(f"Captcha image: {path}")
-        webbrowser.open(Path(path).as_uri())
-        return input("Captcha: ").strip()
-    finally:
-        os.unlink(path)
+        expiry = float(token["created_at"]) + float(token["expires_in"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return 0 < expiry <= (now if now is not None else time.time()) + EXPIRY_MARGIN
 
 
-def _check_token_reply(response: requests.Response) -> requests.Response:
-    """Let oauthlib read only token replies it can parse; raise for the others.
+def _newer(token: Token, than: Token) -> bool:
+    """Whether the SSO token ``token`` was minted after ``than`` (by ``expires_at``)."""
+    def expiry(value: Token) -> float:
+        try:
+            return float(value.get("expires_at") or 0)
+        except (TypeError, ValueError):
+            return 0.0
+    return expiry(token) > expiry(than)
 
-    OAuth errors (a 4xx JSON object with ``error``) are left to oauthlib, which raises
-    its matching class (``InvalidGrantError``, ...); so is a JSON object without an
-    access token (``MissingTokenError``).
 
-    Raises:
-        requests.HTTPError: a 5xx reply, or a 4xx reply that is not an OAuth error.
-        ResponseError: a 2xx reply whose body is not a JSON object.
-    """
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code >= 500:
-        errors.raise_for_status(response)
-    if response.status_code >= 400:
-        if not (isinstance(body, dict) and isinstance(body.get("error"), str)):
-            errors.raise_for_status(response)
-    elif not isinstance(body, dict):
-        kind = response.headers.get("Content-Type") or "no type"
-        raise ResponseError(f"The SSO token reply ({response.status_code}, {kind}) is not "
-                            "a JSON object", response)
-    return response
+def bearer_from_sso(sso_token: Token) -> Token:
+    """The Owner API token when the SSO access token is the bearer (Tesla since 2022)."""
+    token: Token = {key: sso_token[key] for key in ("access_token", "token_type", "expires_in",
+                                                     "created_at") if key in sso_token}
+    token.setdefault("token_type", "Bearer")
+    return token
+
+
+class _PendingSignIn(NamedTuple):
+    pkce: auth.Pkce
+    state: str
+    sso_base: str
 
 
 class Tesla(requests.Session):
@@ -128,13 +119,16 @@ class Tesla(requests.Session):
 
     Parameters:
         email: SSO identity.
-        password: (optional) SSO credential; may be empty when a cached token exists.
+        password: (optional) SSO credential for the password sign-in (servers that
+            still allow it); without one, signing in happens in a browser.
         passcode_getter: (optional) function returning the TOTP passcode.
         factor_selector: (optional) function taking the list of factor dicts and
             returning the chosen dict or factor name.
         captcha_solver: (optional) function taking the captcha SVG bytes and returning
             its characters.
-        verify: (optional) verify TLS certificates (or a CA bundle path).
+        verify: (optional) verify TLS certificates (or a CA bundle path); True uses
+            ``TESLAPY_CA_BUNDLE`` when it is set. Held for every request, whatever
+            ``REQUESTS_CA_BUNDLE`` says.
         proxy: (optional) URL of a proxy server.
         retry: (optional) number of connection retries or a urllib3 ``Retry``.
         user_agent: (optional) the User-Agent string.
@@ -143,8 +137,15 @@ class Tesla(requests.Session):
         cache_dumper: (optional) function taking the cache dict to store.
         sso_base_url, api_base_url, streaming_base_url, compositor_url: (optional)
             Tesla's hosts; default to ``TESLAPY_SSO_BASE_URL``, ``TESLAPY_API_BASE_URL``,
-            ``TESLAPY_STREAMING_BASE_URL``, ``TESLAPY_COMPOSITOR_URL``, then the real hosts.
+            ``TESLAPY_STREAMING_BASE_URL``, ``TESLAPY_COMPOSITOR_URL``, then the real
+            hosts. An account of the China SSO uses the China Owner API and streaming
+            hosts unless these are given.
         timeout: (optional) seconds to wait for each reply.
+        authenticator: (optional) function taking the authorize URL and returning the
+            URL the browser ended on (``tesla://auth/callback?code=...``) or the bare
+            code; the default opens the browser and reads the pasted URL from stdin.
+        token_updater: (optional) function called with the SSO token dict (which holds
+            the refresh token) whenever the tokens change.
 
     The callbacks and the cache functions are also attributes. ``token`` is the Owner
     API token dict, ``sso_token`` the SSO token dict.
@@ -173,20 +174,24 @@ class Tesla(requests.Session):
         streaming_base_url: Optional[str] = None,
         compositor_url: Optional[str] = None,
         timeout: Optional[float] = DEFAULT_TIMEOUT,
+        authenticator: Optional[Authenticator] = None,
+        token_updater: Optional[TokenUpdater] = None,
     ) -> None:
         super().__init__()
         if not email:
             raise ValueError("An email is required to identify the Tesla account")
         self.email = email
         self.password = password
-        self.passcode_getter = passcode_getter or ask_passcode
-        self.factor_selector = factor_selector or ask_factor
-        self.captcha_solver = captcha_solver or ask_captcha
+        self.passcode_getter = passcode_getter or prompts.ask_passcode
+        self.factor_selector = factor_selector or prompts.ask_factor
+        self.captcha_solver = captcha_solver or prompts.ask_captcha
+        self.authenticator = authenticator or prompts.ask_for_callback
+        self.token_updater = token_updater
         self.retry = retry
         self.user_agent = user_agent
         self.proxy = proxy
         transport.configure_session(
-            self, retry=retry, verify=verify, user_agent=user_agent,
+            self, retry=retry, verify=transport.default_verify(verify), user_agent=user_agent,
             proxies={"http": proxy, "https": proxy} if proxy else None)
         self.timeout = timeout
         self.cache_file = cache_file
@@ -197,11 +202,23 @@ class Tesla(requests.Session):
         self.streaming_base_url = _setting(
             streaming_base_url, STREAMING_BASE_URL_ENV, DEFAULT_STREAMING_BASE_URL)
         self.compositor_url = _setting(compositor_url, COMPOSITOR_URL_ENV, DEFAULT_COMPOSITOR_URL)
+        self._fixed_hosts = {"api": api_base_url is not None,
+                             "streaming": streaming_base_url is not None}
         self._token: Token = {}
         self._sso_token: Token = {}
         self._region_sso_base_url: Optional[str] = None
+        self._pending: Optional[_PendingSignIn] = None
         self._loaded = False
         self._auth_lock = threading.RLock()
+        self._cache_lock_depth = 0
+        self._token_client: Optional[transport.TokenClient] = None
+
+    def close(self) -> None:
+        """Close the session's connections (the API's and the SSO token endpoint's)."""
+        super().close()
+        client = getattr(self, "_token_client", None)
+        if client is not None:
+            client.close()
 
     # -- token state ----------------------------------------------------------------
 
@@ -230,6 +247,7 @@ class Tesla(requests.Session):
     @property
     def active_sso_base_url(self) -> str:
         """The SSO base used for refresh: the account's regional host once known."""
+        self._ensure_loaded()
         return self._region_sso_base_url or self.sso_base_url
 
     @property
@@ -250,10 +268,50 @@ class Tesla(requests.Session):
         False without a token or when its expiry is unknown; a token the API refuses is
         still refreshed then, on its 401.
         """
-        if not self.authorized:
-            return False
-        expiry = self.expires_at()
-        return expiry is not None and 0 < expiry <= time.time() + EXPIRY_MARGIN
+        return self.authorized and _expired(self.token)
+
+    def _uses_exchange(self) -> bool:
+        """Whether the Owner API token came from the RFC 7523 exchange (not the SSO token)."""
+        owner = self._token.get("access_token")
+        return bool(owner) and owner != self._sso_token.get("access_token")
+
+    # -- hosts ----------------------------------------------------------------------
+
+    def _use_region_hosts(self, sso_base: str) -> None:
+        """Point the Owner API and streaming hosts the caller did not set at ``sso_base``'s region."""
+        region = region_of(sso_base)
+        if not self._fixed_hosts["api"]:
+            self.api_base_url = _with_slash(
+                region_url(region, "api") if region == "cn"
+                else _setting(None, API_BASE_URL_ENV, DEFAULT_API_BASE_URL))
+        if not self._fixed_hosts["streaming"]:
+            self.streaming_base_url = (
+                region_url(region, "streaming") if region == "cn"
+                else _setting(None, STREAMING_BASE_URL_ENV, DEFAULT_STREAMING_BASE_URL))
+
+    def _known_sso_bases(self) -> List[str]:
+        bases = [self.sso_base_url, region_url("global", "sso"), region_url("cn", "sso")]
+        if self._region_sso_base_url:
+            bases.append(self._region_sso_base_url)
+        if self._pending is not None:
+            bases.append(self._pending.sso_base)
+        return bases
+
+    def _sso_base_of_issuer(self, issuer: Optional[str], default: str) -> str:
+        """The SSO base a callback's ``issuer`` names, if it is a host teslapy knows.
+
+        Raises:
+            ValueError: the issuer is another host (the code and verifier are never
+                sent to a host the sign-in did not start at or Tesla's regions).
+        """
+        if not issuer:
+            return default
+        base = auth.sso_base_from_issuer(issuer)
+        for known in [default, *self._known_sso_bases()]:
+            if auth.same_base(base, known):
+                return _with_slash(known)
+        raise ValueError(f"The callback names the issuer {issuer}, which is not a Tesla SSO "
+                         "host this session knows; the sign-in was not finished")
 
     # -- cache ----------------------------------------------------------------------
 
@@ -266,11 +324,33 @@ class Tesla(requests.Session):
     def _uses_cache_file(self) -> bool:
         return self.cache_loader == self._load_cache_file and self.cache_dumper == self._dump_cache_file
 
-    def _cache_lock(self):
-        return cache.locked(self.cache_file) if self._uses_cache_file() else contextlib.nullcontext()
+    @contextlib.contextmanager
+    def _cache_lock(self) -> Iterator[None]:
+        """Hold this session's lock and the cache file's lock (re-entrant within the session)."""
+        with self._auth_lock:
+            if self._cache_lock_depth:
+                self._cache_lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._cache_lock_depth -= 1
+                return
+            file_lock = cache.locked(self.cache_file) if self._uses_cache_file() \
+                else contextlib.nullcontext()
+            with file_lock:
+                self._cache_lock_depth = 1
+                try:
+                    yield
+                finally:
+                    self._cache_lock_depth = 0
 
     def _read_entry(self) -> Dict[str, Any]:
-        return cache.read_entry(self.cache_loader(), self.email, self.api_base_url)
+        """This account's cached entry, for the hosts its SSO region implies."""
+        current = self.cache_loader()
+        sso_url = cache.cached_sso_url(current, self.email)
+        if sso_url:
+            self._use_region_hosts(sso_url)
+        return cache.read_entry(current, self.email, self.api_base_url)
 
     def _ensure_loaded(self) -> None:
         """Read this account's tokens from the cache on first use (so hooks set later count)."""
@@ -289,8 +369,8 @@ class Tesla(requests.Session):
 
     def _save_cache(self) -> None:
         """Store this account's entry; other accounts in the cache are kept as they are."""
-        entry = {"url": self.active_sso_base_url, "sso": self._sso_token, "ownerapi": self._token,
-                 "api_url": self.api_base_url}
+        entry = {"url": self._region_sso_base_url or self.sso_base_url, "sso": self._sso_token,
+                 "ownerapi": self._token, "api_url": self.api_base_url}
         with self._cache_lock():
             current = self.cache_loader()
             if not isinstance(current, dict):
@@ -298,214 +378,164 @@ class Tesla(requests.Session):
             current[self.email] = entry
             self.cache_dumper(current)
 
-    def _adopt_newer_cached_tokens(self) -> bool:
-        """Take the tokens another process refreshed meanwhile, if they are usable now.
+    def _store(self, sso_token: Token, owner_token: Token, sso_base: str) -> Token:
+        """Hold and cache new tokens of the account at ``sso_base``; tell the token updater."""
+        self._sso_token = dict(sso_token)
+        self._token = dict(owner_token)
+        self._region_sso_base_url = _with_slash(sso_base)
+        self._use_region_hosts(sso_base)
+        self._save_cache()
+        self._notify()
+        return self._token
 
-        Returns True when the cache held a different, unexpired Owner API token (it is
-        adopted together with the SSO token stored beside it).
+    def _notify(self) -> None:
+        if self.token_updater is not None:
+            self.token_updater(dict(self._sso_token))
+
+    def _adopt_cached_tokens(self, refused: Optional[str] = None) -> bool:
+        """Take the tokens another process renewed meanwhile; call under the cache lock.
+
+        An SSO token minted later than the held one replaces it (the held refresh token
+        may be spent). Returns True when the cache held another unexpired Owner API
+        token (not ``refused``), which is then used.
         """
         entry = self._read_entry()
         owner, sso = entry["ownerapi"], entry["sso"]
-        if not owner or owner.get("access_token") == self._token.get("access_token"):
-            return False
-        held = self._token
-        self._token = dict(owner)
-        if self.token_expired():
-            self._token = held
-            return False
-        if sso and sso.get("refresh_token"):
+        if sso and sso.get("refresh_token") and _newer(sso, self._sso_token):
             self._sso_token = dict(sso)
-        logger.info("Using the token another process refreshed for %s", self.email)
+        if not owner or owner.get("access_token") in (self._token.get("access_token"), refused) \
+                or _expired(owner):
+            return False
+        self._token = dict(owner)
+        if sso:
+            self._sso_token = dict(sso)
+        logger.info("Using the token another process renewed for %s", self.email)
         return True
 
-    # -- login ----------------------------------------------------------------------
+    def logout(self, sign_out: bool = False) -> str:
+        """Forget this account's tokens, here and in the cache; returns Tesla's sign-out URL.
 
-    def _oauth_hosts(self) -> List[str]:
-        return [self.sso_base_url, self.active_sso_base_url, self.api_base_url]
+        Other accounts in the cache are kept. No token is revoked: opening the URL
+        (``sign_out=True`` opens it in the system browser) ends the browser's session
+        at Tesla's SSO.
+        """
+        with self._cache_lock():
+            url = auth.logout_url(self.active_sso_base_url)
+            current = self.cache_loader()
+            if isinstance(current, dict) and self.email in current:
+                del current[self.email]
+                self.cache_dumper(current)
+            self._token, self._sso_token = {}, {}
+            self._region_sso_base_url = None
+            self._pending = None
+        logger.info("Forgot the tokens of %s", self.email)
+        if sign_out:
+            import webbrowser
 
-    def _new_sso_session(self) -> OAuth2Session:
-        """A fresh OAuth 2 session (own cookie jar) with the teslapy transport."""
-        oauth = OAuth2Session(client_id=auth.SSO_CLIENT_ID, scope=auth.SCOPE,
-                              redirect_uri=auth.REDIRECT_URI, pkce=auth.PKCE_METHOD)
-        transport.configure_session(oauth, retry=self.retry, verify=self.verify,
-                                    proxies=dict(self.proxies), user_agent=self.user_agent)
-        oauth.register_compliance_hook("access_token_response", _check_token_reply)
-        oauth.register_compliance_hook("refresh_token_response", _check_token_reply)
-        return oauth
+            webbrowser.open(url)
+        return url
 
-    def fetch_token(self) -> Token:
-        """Log in through Tesla's SSO unless a token is held; returns the Owner API token.
+    # -- signing in -------------------------------------------------------------------
 
-        The authorization code grant with PKCE: sign-in form (with captcha when asked),
-        MFA passcode when the account has factors, code for SSO token, then the RFC
-        7523 exchange for the Owner API token. A region redirect is followed and the
-        regional SSO host remembered. Tokens are stored in the cache.
+    def _mint(self, sso_base: str, form: Dict[str, str]) -> Token:
+        """Tokens from the SSO token endpoint at ``sso_base`` (the one place they are minted)."""
+        with self._auth_lock:
+            if self._token_client is None:
+                self._token_client = transport.TokenClient(
+                    self._plain_session(), self.verify, proxy=self.proxy, timeout=self.timeout)
+            client = self._token_client
+        return auth.parse_token_reply(client.post_form(auth.join(sso_base, auth.TOKEN_PATH), form))
+
+    def authorization_url(self) -> str:
+        """Start a browser sign-in: the URL to open, where the person signs in.
+
+        Finish it with :meth:`fetch_token` ``(authorization_response=...)`` and the URL
+        the browser was sent to. Each call starts a new sign-in.
+        """
+        with self._auth_lock:
+            self._pending = _PendingSignIn(auth.new_pkce(), auth.new_state(), self.sso_base_url)
+            return auth.authorize_url(self.sso_base_url, self._pending.pkce,
+                                      self._pending.state, self.email)
+
+    def fetch_token(self, authorization_response: Optional[str] = None) -> Token:
+        """Sign in unless a token is held; returns the Owner API token.
+
+        With ``authorization_response`` (the URL the browser was sent to, or the bare
+        code) the sign-in started by :meth:`authorization_url` is finished. Otherwise a
+        held or cached token is returned as it is; without one, a session with a
+        password signs in with it, and one without signs in in a browser through
+        ``authenticator``. Tokens are stored in the cache.
 
         Raises:
-            ValueError: no password, credentials rejected (with the server's messages),
-                ``Missing captcha response``, unknown factor name, invalid passcode.
+            ValueError: credentials rejected (with the server's messages), ``Missing
+                captcha response``, unknown factor name, invalid passcode, a callback
+                URL without a code, or no terminal for the default authenticator.
+            RecaptchaRequiredError: the SSO wants a reCAPTCHA; sign in in a browser.
             NotImplementedError: the chosen MFA factor is not TOTP.
-            oauthlib.oauth2.rfc6749.errors.CustomOAuth2Error: the login was cancelled
-                (empty factor or passcode): ``(login_cancelled) User cancelled login``.
+            oauthlib.oauth2.rfc6749.errors.OAuth2Error: the sign-in was refused or
+                cancelled (``(login_cancelled) User cancelled login``), or the callback's
+                state is not this sign-in's (``MismatchingStateError``).
+            Http2UnavailableError: the token could not be minted over HTTP/2 + TLS 1.3.
             requests.HTTPError: a Tesla service answered with an error (nothing stored).
         """
         with self._auth_lock:
+            if authorization_response is not None:
+                return self._finish_sign_in(authorization_response)
             if self.authorized:
                 return self.token
-            return self._login()
+            if self.password:
+                return self._sign_in_with_password()
+            return self._finish_sign_in(self.authenticator(self.authorization_url()))
 
-    def _login(self) -> Token:
-        if not self.password:
-            raise ValueError(f"No usable token is cached for {self.email}; "
-                             "give the password to log in")
-        with transport.oauth_transport(self._oauth_hosts()) as plain_http_ok:
-            sso_base = self.sso_base_url
-            transport.require_oauth_safe(sso_base, plain_http_ok)
-            oauth = self._new_sso_session()
-            try:
-                url, _state = oauth.authorization_url(
-                    auth.join(sso_base, auth.AUTHORIZE_PATH), login_hint=self.email)
-                page, sso_base = self._open_sign_in(oauth, url, sso_base, plain_http_ok)
-                if self._is_redirect(page):          # the SSO answered with the callback
-                    callback = page.headers["Location"]
-                else:
-                    callback = self._sign_in(oauth, sso_base, page.text)
-                logger.debug("Sign-in finished; exchanging the authorization code")
-                sso_token = oauth.fetch_token(
-                    auth.join(sso_base, auth.TOKEN_PATH), authorization_response=callback,
-                    include_client_id=True, timeout=self.timeout)
-            finally:
-                oauth.close()
-            owner_token = self._exchange(sso_token)
-        self._sso_token = dict(sso_token)
-        self._token = owner_token
-        self._region_sso_base_url = sso_base
-        self._save_cache()
-        logger.info("Logged in %s", self.email)
-        return self._token
+    def _finish_sign_in(self, authorization_response: str) -> Token:
+        pending = self._pending
+        if pending is None:
+            raise ValueError("No browser sign-in was started: call authorization_url() first")
+        callback = auth.parse_callback(authorization_response, pending.state)
+        sso_base = self._sso_base_of_issuer(callback.issuer, pending.sso_base)
+        self._pending = None            # the code is single use: never sent twice
+        sso_token = self._mint(sso_base, auth.code_grant_form(callback.code, pending.pkce))
+        logger.info("Signed in %s in a browser", self.email)
+        return self._store(sso_token, bearer_from_sso(sso_token), sso_base)
 
-    def _open_sign_in(self, oauth: OAuth2Session, url: str, sso_base: str,
-                      plain_http_ok: bool) -> Tuple[requests.Response, str]:
-        """GET the sign-in page, following region redirects; returns (page, SSO base).
+    def _plain_session(self) -> requests.Session:
+        """A new requests session with this one's transport settings and its own cookies."""
+        return transport.configure_session(
+            requests.Session(), retry=self.retry, verify=self.verify,
+            proxies=dict(self.proxies), user_agent=self.user_agent)
 
-        Each redirect is checked before it is followed; one to the callback URI is
-        returned as it is (it carries the SSO's error, or a code).
-
-        Raises:
-            requests.HTTPError: the SSO answered 4xx/5xx.
-            oauthlib.oauth2.InsecureTransportError: a redirect leads to plain http.
-            ResponseError: the SSO redirects in circles.
-        """
-        for _ in range(MAX_REGION_REDIRECTS + 1):
-            page = oauth.get(url, allow_redirects=False, timeout=self.timeout)
-            if not self._is_redirect(page):
-                errors.raise_for_status(page)
-                return page, sso_base
-            location = urljoin(url, page.headers["Location"])
-            if location.startswith(auth.REDIRECT_URI):
-                page.headers["Location"] = location
-                return page, sso_base
-            transport.require_oauth_safe(location, plain_http_ok)
-            url, sso_base = location, auth.sso_base_from_url(location)
-            logger.info("%s signs in at the regional SSO %s", self.email, sso_base)
-        raise ResponseError("The SSO sign-in page redirects too often", page)
-
-    def _sign_in(self, oauth: OAuth2Session, sso_base: str, html: str) -> str:
-        """Post the credentials (solving captchas when asked); returns the callback URL."""
-        authorize_url = auth.join(sso_base, auth.AUTHORIZE_PATH)
-        form = auth.parse_form(html)
-        transaction = auth.transaction_id(form)
-        captcha = self._solve_captcha(oauth, sso_base) if auth.needs_captcha(form) else None
-        reply = self._post_form(oauth, authorize_url,
-                                auth.credentials_form(form, self.email, self.password, captcha))
-        if not self._is_redirect(reply) and auth.needs_captcha(auth.parse_form(reply.text)):
-            logger.info("The sign-in form asks for a captcha")
-            form = auth.parse_form(reply.text)
-            transaction = form.get("transaction_id") or transaction
-            captcha = self._solve_captcha(oauth, sso_base)
-            reply = self._post_form(oauth, authorize_url,
-                                    auth.credentials_form(form, self.email, self.password, captcha))
-        if self._is_redirect(reply):
-            return reply.headers["Location"]
-        if auth.has_inputs(reply.text):
-            raise auth.rejection(reply.text)
-        errors.raise_for_status(reply)
-        self._check_passcode_page(reply)
-        logger.info("The account asks for a second factor")
-        return self._multi_factor(oauth, sso_base, transaction)
-
-    @staticmethod
-    def _check_passcode_page(reply: requests.Response) -> None:
-        """Accept what the SSO sent after the credentials as its passcode page.
-
-        Raises:
-            ResponseError: the reply is a redirect without a target, empty, or not HTML.
-        """
-        kind = reply.headers.get("Content-Type") or "no type"
-        if (300 <= reply.status_code < 400 or not reply.text.strip()
-                or "html" not in kind.lower()):
-            raise ResponseError(
-                f"The SSO answered the sign-in ({reply.status_code}, {kind}) with neither "
-                "the callback, the form nor the passcode page", reply)
-
-    def _solve_captcha(self, oauth: OAuth2Session, sso_base: str) -> str:
-        image = oauth.get(auth.join(sso_base, auth.CAPTCHA_PATH), timeout=self.timeout)
-        errors.raise_for_status(image)
-        return auth.check_captcha_answer(self.captcha_solver(image.content))
-
-    def _post_form(self, oauth: OAuth2Session, url: str, data: Dict[str, str]) -> requests.Response:
-        return oauth.post(url, data=data, allow_redirects=False, timeout=self.timeout)
-
-    @staticmethod
-    def _is_redirect(reply: requests.Response) -> bool:
-        return reply.status_code in _REDIRECT_STATUSES and bool(reply.headers.get("Location"))
-
-    def _multi_factor(self, oauth: OAuth2Session, sso_base: str, transaction: str) -> str:
-        """Choose a factor, verify the passcode, finish; returns the callback URL."""
-        reply = oauth.get(auth.join(sso_base, auth.MFA_FACTORS_PATH),
-                          params={"transaction_id": transaction}, timeout=self.timeout)
-        errors.raise_for_status(reply)
-        factors = auth.factors_from_reply(self._json_body(reply, "MFA factors"))
-        if len(factors) == 1:
-            factor: Optional[dict] = auth.check_factor(factors[0])
-        else:
-            factor = auth.choose_factor(factors, self.factor_selector(factors))
-        if factor is None:
-            return self._cancel(oauth, sso_base, transaction)
-        passcode = str(self.passcode_getter() or "").strip()
-        if not passcode:
-            return self._cancel(oauth, sso_base, transaction)
-        verify = oauth.post(auth.join(sso_base, auth.MFA_VERIFY_PATH),
-                            json=auth.verify_body(transaction, factor, passcode),
-                            timeout=self.timeout)
+    def _sign_in_with_password(self) -> Token:
+        assert self.password
+        http = self._plain_session()
         try:
-            body = verify.json()
-        except ValueError:
-            errors.raise_for_status(verify)
-            raise ResponseError("The passcode verification reply is not JSON", verify) from None
-        auth.check_verify_reply(body)
-        reply = self._post_form(oauth, auth.join(sso_base, auth.AUTHORIZE_PATH),
-                                auth.continue_form(transaction))
-        if self._is_redirect(reply):
-            return reply.headers["Location"]
-        errors.raise_for_status(reply)
-        raise ResponseError("The SSO did not finish the sign-in after the passcode was accepted",
-                            reply)
+            result = login.PasswordSignIn(
+                http, self.email, self.password, passcode_getter=self.passcode_getter,
+                factor_selector=self.factor_selector, captcha_solver=self.captcha_solver,
+                timeout=self.timeout).run(self.sso_base_url)
+        finally:
+            http.close()
+        callback = auth.parse_callback(result.callback, result.state)
+        sso_base = self._sso_base_of_issuer(callback.issuer, result.sso_base)
+        logger.debug("Sign-in finished; exchanging the authorization code")
+        sso_token = self._mint(sso_base, auth.code_grant_form(callback.code, result.pkce))
+        owner_token = self._owner_token(sso_token, try_exchange=True)
+        logger.info("Logged in %s", self.email)
+        return self._store(sso_token, owner_token, sso_base)
 
-    def _cancel(self, oauth: OAuth2Session, sso_base: str, transaction: str) -> str:
-        """Cancel the sign-in; the callback it returns makes oauthlib raise login_cancelled."""
-        logger.info("Cancelling the sign-in of %s", self.email)
-        reply = self._post_form(oauth, auth.join(sso_base, auth.AUTHORIZE_PATH),
-                                auth.cancel_form(transaction))
-        if self._is_redirect(reply):
-            return reply.headers["Location"]
-        raise CustomOAuth2Error("login_cancelled", description="User cancelled login")
+    def _owner_token(self, sso_token: Token, try_exchange: bool) -> Token:
+        """The Owner API token for an SSO token: the exchange's where offered, else the SSO token."""
+        if try_exchange:
+            exchanged = self._exchange(sso_token)
+            if exchanged is not None:
+                return exchanged
+            logger.info("The Owner API no longer exchanges tokens; the SSO token is the bearer")
+        return bearer_from_sso(sso_token)
 
-    def _exchange(self, sso_token: Token) -> Token:
-        """The Owner API token for an SSO token (RFC 7523 exchange at ``oauth/token``).
+    def _exchange(self, sso_token: Token) -> Optional[Token]:
+        """The Owner API token for an SSO token (RFC 7523 at ``oauth/token``), or None if retired.
 
         Raises:
-            requests.HTTPError: the Owner API refused the exchange.
+            requests.HTTPError: the Owner API refused the exchange for another reason.
             ResponseError: the reply holds no access token.
         """
         access = sso_token.get("access_token")
@@ -513,86 +543,115 @@ class Tesla(requests.Session):
             raise ResponseError("The SSO token reply holds no usable access token")
         reply = super().request(
             "POST", self._absolute(auth.OWNER_TOKEN_PATH), data=auth.owner_exchange_body(),
-            headers={"Authorization": f"Bearer {access}"}, timeout=self.timeout)
+            headers={"Authorization": f"Bearer {access}"}, timeout=self.timeout,
+            verify=self.verify)
+        body = auth.json_object(reply)
+        if 400 <= reply.status_code < 500 and body is not None \
+                and body.get("error") == auth.EXCHANGE_RETIRED_ERROR:
+            return None
         errors.raise_for_status(reply)
-        body = self._json_body(reply, "Owner API token")
+        body = errors.json_body(reply, "Owner API token")
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
             raise ResponseError("The Owner API token reply holds no access token", reply)
         token = dict(body)
         token.setdefault("created_at", int(time.time()))
         return token
 
-    def refresh_token(self) -> Token:
-        """Get a new Owner API token with the SSO refresh token; returns it.
+    # -- refreshing -------------------------------------------------------------------
 
-        The SSO refresh grant (at the account's regional SSO host), then the RFC 7523
-        exchange. A rotated refresh token replaces the old one; a reply without one
-        keeps the old. On failure the tokens held and cached stay as they were (except
-        a newly rotated SSO token, which is kept so the next try can use it).
+    def refresh_token(self, refresh_token: Optional[str] = None) -> Token:
+        """Get new tokens with a refresh token; returns the Owner API token.
+
+        Without an argument the held refresh token is used (a rotated one replaces it;
+        a reply without one keeps it). With ``refresh_token`` (one from another app or a
+        backup) tokens are minted for it with nothing cached, and stored at once.
+        On failure the tokens held and cached stay as they were (except a newly rotated
+        SSO token, which is kept so the next try can use it).
 
         Raises:
-            ValueError: no SSO refresh token is held.
+            ValueError: no refresh token is held (or the one given is empty).
             oauthlib.oauth2.rfc6749.errors.OAuth2Error: the SSO refused the refresh
-                (e.g. ``InvalidGrantError``).
+                token (``InvalidGrantError``, ``LoginRequired``: sign in again).
+            Http2UnavailableError: the token could not be minted over HTTP/2 + TLS 1.3.
             requests.HTTPError: a Tesla service answered with an error.
         """
         with self._auth_lock:
-            refresh = self.sso_token.get("refresh_token")
-            if not refresh:
-                raise ValueError(f"No refresh token is held for {self.email}; log in with fetch_token()")
-            sso_base = self.active_sso_base_url
-            with transport.oauth_transport(self._oauth_hosts()) as plain_http_ok:
-                transport.require_oauth_safe(sso_base, plain_http_ok)
-                oauth = self._new_sso_session()
-                try:
-                    sso_token = oauth.refresh_token(
-                        auth.join(sso_base, auth.TOKEN_PATH), refresh_token=refresh,
-                        client_id=auth.SSO_CLIENT_ID, timeout=self.timeout)
-                finally:
-                    oauth.close()
-            sso_token = dict(sso_token)
-            if not sso_token.get("refresh_token"):
-                sso_token["refresh_token"] = refresh
-            self._sso_token = sso_token
-            self._save_cache()
-            self._token = self._exchange(sso_token)
-            self._save_cache()
-            logger.info("Refreshed the token of %s", self.email)
-            return self._token
+            if refresh_token is not None:
+                return self._import_refresh_token(refresh_token)
+            with self._cache_lock():
+                self._ensure_loaded()
+                self._adopt_cached_tokens()
+                return self._refresh()
 
-    def _renew(self) -> None:
-        """Replace an expired Owner API token: another process's, a refresh or a login."""
-        with self._auth_lock:
-            if not self.token_expired():
+    def _import_refresh_token(self, refresh_token: str) -> Token:
+        if not isinstance(refresh_token, str) or not refresh_token.strip():
+            raise ValueError("The refresh token to import is empty")
+        refresh_token = refresh_token.strip()
+        self._ensure_loaded()
+        sso_base = self.active_sso_base_url
+        sso_token = self._mint(sso_base, auth.refresh_grant_form(refresh_token))
+        sso_token.setdefault("refresh_token", refresh_token)
+        logger.info("Imported a refresh token for %s", self.email)
+        return self._store(sso_token, bearer_from_sso(sso_token), sso_base)
+
+    def _refresh(self) -> Token:
+        """Refresh with the held refresh token; call under the cache lock."""
+        refresh = self._sso_token.get("refresh_token")
+        if not refresh:
+            raise ValueError(f"No refresh token is held for {self.email}; sign in with fetch_token()")
+        exchange = self._uses_exchange()
+        sso_token = self._mint(self.active_sso_base_url, auth.refresh_grant_form(refresh))
+        if not sso_token.get("refresh_token"):
+            sso_token["refresh_token"] = refresh
+        self._sso_token = sso_token
+        self._save_cache()                  # the old refresh token may be spent already
+        self._token = self._owner_token(sso_token, try_exchange=exchange)
+        self._save_cache()
+        self._notify()
+        logger.info("Refreshed the token of %s", self.email)
+        return self._token
+
+    def _renew(self, refused: Optional[str] = None) -> None:
+        """Replace an expired or ``refused`` token: another process's, a refresh or a sign-in.
+
+        One renewal at a time across threads and processes: it runs under the cache's
+        lock and first re-reads the cache, where another process may have renewed.
+        """
+        with self._cache_lock():
+            if refused is None and not self.token_expired():
                 return
-            if self._adopt_newer_cached_tokens():
+            if refused is not None and self._token.get("access_token") != refused:
+                return                      # another thread renewed meanwhile
+            if self._adopt_cached_tokens(refused):
                 return
-            self._refresh_or_log_in()
+            self._refresh_or_sign_in()
 
-    def _refresh_or_log_in(self) -> None:
-        """Refresh the token; log in again when the SSO refuses the refresh token.
+    def _refresh_or_sign_in(self) -> None:
+        """Refresh the token; sign in again when the SSO refuses the refresh token.
 
-        A new login needs the password; without one the SSO's error is raised. Network
+        A new sign-in needs the password; without one the SSO's error is raised. Network
         and server errors are raised as they are (they say nothing about the token).
         """
-        if self.sso_token.get("refresh_token"):
+        from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
+        if self._sso_token.get("refresh_token"):
             try:
-                self.refresh_token()
+                self._refresh()
                 return
             except OAuth2Error as error:
                 if not self.password:
                     raise
-                logger.info("The SSO refused the refresh token of %s (%s); logging in again",
+                logger.info("The SSO refused the refresh token of %s (%s); signing in again",
                             self.email, error.error)
         if self.password:
             self._token = {}
-            self._login()
+            self._sign_in_with_password()
 
     def valid_access_token(self) -> str:
-        """An Owner API access token valid now, logging in or refreshing first if needed.
+        """An Owner API access token valid now, signing in or refreshing first if needed.
 
         Raises:
-            ValueError: no token is held and no password is set (or as fetch_token()).
+            ValueError: no token is held and none can be had (or as fetch_token()).
         """
         if not self.authorized:
             self.fetch_token()
@@ -615,17 +674,27 @@ class Tesla(requests.Session):
         call = dict(kwargs)
         headers = dict(call.pop("headers", None) or {})
         if with_token and self.authorized:
+            transport.require_secure(url)
             headers["Authorization"] = f"Bearer {self.token['access_token']}"
         call.setdefault("timeout", self.timeout)
+        call.setdefault("verify", self.verify)
         return super().request(method, url, headers=headers, **call)
 
-    def request(self, method: str, url: str, *, serialize: bool = True,
+    def _token_refused(self, response: requests.Response) -> bool:
+        """Whether the API refused the token itself: 401, or Tesla's 403 for a badly minted one."""
+        if response.status_code == 401:
+            return True
+        return response.status_code == 403 and errors.refusal_class(
+            403, errors.error_reason(response) or "") is TokenRejectedError
+
+    def request(self, method: str, url: str, *, serialize: bool = True,  # type: ignore[override]
                 withhold_token: bool = False, **kwargs: Any) -> Any:
         """Send a request; relative URLs go to the Owner API with the bearer token.
 
-        An expired token is refreshed first; a 401 for a token believed valid makes one
-        refresh and one retry. When the SSO refuses the refresh token, a session that
-        knows the password logs in again.
+        An expired token is refreshed first. A token the API refuses although it is
+        believed valid (401, or Tesla's 403 for a token minted the way it no longer
+        accepts) makes one refresh and one retry. When the SSO refuses the refresh
+        token, a session that knows the password signs in again.
 
         Parameters:
             serialize: (optional) return the JSON reply as a ``JsonDict`` (default);
@@ -633,8 +702,11 @@ class Tesla(requests.Session):
             withhold_token: (optional) do not send the bearer token.
 
         Raises:
-            requests.HTTPError: 4xx/5xx, with Tesla's error text as the reason.
+            requests.HTTPError: 4xx/5xx, with Tesla's error text as the reason (the
+                subclasses of :mod:`teslapy.errors` for refusals with a known meaning).
             ResponseError: ``serialize`` is set and the reply is not JSON.
+            oauthlib.oauth2.InsecureTransportError: the token would go to a plain-http
+                host that is not loopback.
         """
         url = self._absolute(url)
         with_token = not withhold_token and self._is_api_url(url)
@@ -642,36 +714,21 @@ class Tesla(requests.Session):
             self._renew()
         sent_token = self.token.get("access_token") if with_token else None
         response = self._send(method, url, with_token, kwargs)
-        if (response.status_code == 401 and sent_token
-                and self.sso_token.get("refresh_token")):
-            logger.info("The API refused the token of %s; refreshing it and retrying once", self.email)
+        if sent_token and self._token_refused(response) and self.sso_token.get("refresh_token"):
+            logger.info("The API refused the token of %s; renewing it and retrying once", self.email)
             response.close()
-            with self._auth_lock:
-                if self.token.get("access_token") == sent_token:   # not renewed by another thread
-                    self._refresh_or_log_in()
+            self._renew(refused=sent_token)
             response = self._send(method, url, with_token, kwargs)
         errors.raise_for_status(response)
         if not serialize:
             return response
-        return self._json_body(response, method + " " + urlsplit(url).path)
-
-    @staticmethod
-    def _json_body(response: requests.Response, what: str) -> Any:
-        """The reply's JSON, objects as ``JsonDict``; a body that is not JSON raises."""
-        if not response.content.strip():
-            raise ResponseError(f"{what}: the reply ({response.status_code}) is empty", response)
-        try:
-            return response.json(object_pairs_hook=JsonDict)
-        except ValueError:
-            kind = response.headers.get("Content-Type") or "unknown type"
-            raise ResponseError(f"{what}: the reply ({response.status_code}, {kind}) is not JSON",
-                                response) from None
+        return errors.json_body(response, method + " " + urlsplit(url).path)
 
     def api(self, name: str, path_vars: Optional[Dict[str, Any]] = None, **kwargs: Any) -> Any:
         """Call the named endpoint of ``endpoints.json``; returns the JSON reply.
 
         GET arguments go into the query string (None values dropped); other methods
-        send them as a JSON body. An endpoint that needs a token logs in first when none
+        send them as a JSON body. An endpoint that needs a token signs in first when none
         is held.
 
         Raises:
@@ -701,8 +758,17 @@ class Tesla(requests.Session):
         return [item for item in items if isinstance(item, dict)]
 
     def vehicle_list(self) -> List[Vehicle]:
-        """The account's cars as :class:`~teslapy.vehicle.Vehicle` objects."""
-        return [Vehicle(item, self) for item in self._response_list("VEHICLE_LIST")]
+        """The account's cars as :class:`~teslapy.vehicle.Vehicle` objects.
+
+        Where the Owner API no longer lists vehicles (412, since 2024) they are taken
+        from the products list.
+        """
+        try:
+            items = self._response_list("VEHICLE_LIST")
+        except FleetApiRequiredError:
+            logger.info("The vehicle list moved to the Fleet API; reading the products list")
+            items = [item for item in self._response_list("PRODUCT_LIST") if "vehicle_id" in item]
+        return [Vehicle(item, self) for item in items]
 
     def battery_list(self) -> List[Battery]:
         """The account's Powerwall sites (products with ``resource_type`` battery)."""

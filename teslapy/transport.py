@@ -1,38 +1,47 @@
-"""The one seam between teslapy and HTTP: adapters, retries and transport security.
+"""The one seam between teslapy and HTTP: adapters, retries, TLS settings and token minting.
 
-Every session teslapy makes (the :class:`~teslapy.session.Tesla` session itself and the
-short-lived SSO and refresh sessions) is set up by :func:`configure_session`, which
-mounts the adapter from :func:`build_adapter` for ``http://`` and ``https://``. Another
-transport (HTTP/2, for one) is added here without touching the API surface.
+Every :class:`requests.Session` teslapy makes (the :class:`~teslapy.session.Tesla`
+session itself and its SSO sign-in session) is set up by :func:`configure_session`,
+which mounts the adapter from :func:`build_adapter` for ``http://`` and ``https://``.
 
-This module is also the one place that decides whether plain-http URLs may be used for
-OAuth: oauthlib refuses them unless ``OAUTHLIB_INSECURE_TRANSPORT`` is set, and
-:func:`oauth_transport` sets it only while every configured host is ``http`` on a
-loopback address (a local simulator), never for any other host.
+Tokens are minted (authorization-code and refresh grants) by :class:`TokenClient`:
+over HTTP/2 with TLS 1.3 for https hosts, the only way Tesla accepts since June 2026
+(it answers 200 to other clients, then refuses their tokens). There is no fallback:
+when HTTP/2 with TLS 1.3 cannot be had, :class:`~teslapy.errors.Http2UnavailableError`
+is raised before any form is sent, so a single-use code is never spent on a token that
+would not work. Plain ``http`` is allowed only to loopback hosts (a local simulator);
+tokens and OAuth forms are never sent in clear anywhere else.
 """
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import logging
 import os
+import ssl
 import threading
-from typing import Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Dict, Optional, Union
 from urllib.parse import urlsplit
 
 import requests
-from oauthlib.oauth2 import InsecureTransportError
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
+
+from teslapy.errors import Http2UnavailableError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
 
 logger = logging.getLogger(__name__)
 
 #: Statuses retried when ``retry`` is an int (idempotent methods only, as urllib3 does).
 RETRY_STATUSES = (500, 502, 503, 504)
 RETRY_BACKOFF_FACTOR = 0.3
-INSECURE_TRANSPORT_VAR = "OAUTHLIB_INSECURE_TRANSPORT"
+#: A CA bundle used when ``verify`` is left at True (e.g. the simulator's own CA).
+CA_BUNDLE_ENV = "TESLAPY_CA_BUNDLE"
 
 RetrySetting = Union[int, Retry]
+Verify = Union[bool, str]
 
 
 def build_retry(retry: RetrySetting) -> Retry:
@@ -63,11 +72,18 @@ def build_adapter(retry: RetrySetting = 0) -> HTTPAdapter:
     return HTTPAdapter(max_retries=build_retry(retry))
 
 
+def default_verify(verify: Verify) -> Verify:
+    """``verify`` as given, except that True means ``TESLAPY_CA_BUNDLE`` when that is set."""
+    if verify is True:
+        return os.environ.get(CA_BUNDLE_ENV) or True
+    return verify
+
+
 def configure_session(
     session: requests.Session,
     *,
     retry: RetrySetting = 0,
-    verify: Union[bool, str] = True,
+    verify: Verify = True,
     proxies: Optional[dict] = None,
     user_agent: Optional[str] = None,
 ) -> requests.Session:
@@ -97,55 +113,147 @@ def is_loopback_http(url: str) -> bool:
         return False
 
 
-def plain_http_allowed(urls: Iterable[str]) -> bool:
-    """Whether OAuth may run over plain http: every URL given is loopback http."""
-    urls = [url for url in urls if url]
-    return bool(urls) and all(is_loopback_http(url) for url in urls)
-
-
-def require_oauth_safe(url: str, allowed: bool) -> None:
-    """Refuse to send OAuth traffic to ``url`` unless it is https or permitted loopback.
+def require_secure(url: str) -> None:
+    """Refuse to send secrets to ``url`` unless it is https/wss or loopback http/ws.
 
     Raises:
-        oauthlib.oauth2.InsecureTransportError: ``url`` is not https, and it is not a
-            loopback http URL in a session whose hosts are all loopback.
+        oauthlib.oauth2.InsecureTransportError: ``url`` would carry them in clear over
+            a network.
     """
-    if urlsplit(url).scheme.lower() == "https":
+    if urlsplit(url).scheme.lower() in ("https", "wss") or is_loopback_http(url):
         return
-    if allowed and is_loopback_http(url):
-        return
+    from oauthlib.oauth2 import InsecureTransportError
+
     raise InsecureTransportError(description=f"OAuth 2 requires https; refusing {url}")
 
 
-_insecure_lock = threading.Lock()
-_insecure_users = 0
-_insecure_saved: Optional[str] = None
+# -- token minting -------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def oauth_transport(urls: Iterable[str]) -> Iterator[bool]:
-    """Let oauthlib use plain http inside the block if every URL is loopback http.
+def tls13_context(verify: Verify) -> ssl.SSLContext:
+    """A client TLS context that allows only TLS 1.3 and offers only ``h2`` by ALPN."""
+    if verify is False:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif isinstance(verify, str):
+        if os.path.isdir(verify):
+            context = ssl.create_default_context(capath=verify)
+        else:
+            context = ssl.create_default_context(cafile=verify)
+    else:
+        import certifi
 
-    Yields whether plain http is permitted. Outside loopback-only setups nothing
-    changes and oauthlib keeps refusing non-https URLs.
+        context = ssl.create_default_context(cafile=certifi.where())
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.set_alpn_protocols(["h2"])
+    return context
+
+
+class TokenClient:
+    """Posts forms to the SSO token endpoint the way Tesla accepts; one per ``Tesla``.
+
+    https hosts get one persistent HTTP/2 client (``httpx``) with TLS 1.3 only; loopback
+    ``http`` hosts (a local simulator of 2021's rules) go through the session's own
+    requests transport. Every reply is a :class:`requests.Response`, whatever carried it.
+
+    Parameters:
+        session: a plain requests session for loopback http hosts (closed with this client).
+        verify: True, False or a CA bundle path (as for requests).
+        proxy: (optional) proxy URL; else the environment's proxy for the host.
+        timeout: (optional) seconds for each phase of a request.
     """
-    global _insecure_users, _insecure_saved
-    allowed = plain_http_allowed(urls)
-    if not allowed:
-        yield False
-        return
-    with _insecure_lock:
-        if _insecure_users == 0:
-            _insecure_saved = os.environ.get(INSECURE_TRANSPORT_VAR)
-            os.environ[INSECURE_TRANSPORT_VAR] = "1"
-        _insecure_users += 1
-    try:
-        yield True
-    finally:
-        with _insecure_lock:
-            _insecure_users -= 1
-            if _insecure_users == 0:
-                if _insecure_saved is None:
-                    os.environ.pop(INSECURE_TRANSPORT_VAR, None)
-                else:
-                    os.environ[INSECURE_TRANSPORT_VAR] = _insecure_saved
+
+    def __init__(self, session: requests.Session, verify: Verify, proxy: Optional[str] = None,
+                 timeout: Optional[float] = None) -> None:
+        self.session = session
+        self.verify = verify
+        self.proxy = proxy
+        self.timeout = timeout
+        self._client: Optional["httpx.Client"] = None
+        self._lock = threading.Lock()
+
+    def post_form(self, url: str, form: Dict[str, str]) -> requests.Response:
+        """POST ``form`` to ``url``; returns the reply (any status).
+
+        Raises:
+            oauthlib.oauth2.InsecureTransportError: ``url`` is plain http beyond loopback.
+            Http2UnavailableError: HTTP/2 with TLS 1.3 could not be negotiated (nothing
+                was sent).
+            requests.exceptions.SSLError: the server's certificate is not trusted.
+            requests.ConnectionError, requests.Timeout: the network failed.
+        """
+        require_secure(url)
+        if urlsplit(url).scheme.lower() != "https":
+            return self.session.post(url, data=form, allow_redirects=False,
+                                     timeout=self.timeout, verify=self.verify)
+        return self._post_http2(url, form)
+
+    def close(self) -> None:
+        """Close the connections (the HTTP/2 one, if it was opened)."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+        self.session.close()
+
+    def _http2_client(self, url: str) -> "httpx.Client":
+        with self._lock:
+            if self._client is None:
+                import httpx
+
+                proxy = self.proxy or requests.utils.select_proxy(
+                    url, requests.utils.get_environ_proxies(url))
+                self._client = httpx.Client(
+                    http1=False, http2=True, verify=tls13_context(self.verify), proxy=proxy,
+                    trust_env=False, timeout=self.timeout, follow_redirects=False)
+            return self._client
+
+    def _post_http2(self, url: str, form: Dict[str, str]) -> requests.Response:
+        import httpx
+
+        host = urlsplit(url).netloc
+        try:
+            reply = self._http2_client(url).post(url, data=form,
+                                                 headers={"Accept": "application/json"})
+        except httpx.TimeoutException as error:
+            timeout = requests.ConnectTimeout if isinstance(error, httpx.ConnectTimeout) \
+                else requests.ReadTimeout
+            raise timeout(f"The SSO {host} did not answer in time") from error
+        except httpx.ProtocolError as error:
+            raise Http2UnavailableError(
+                f"The SSO {host} did not speak HTTP/2; no token was minted, because Tesla "
+                "refuses tokens minted over HTTP/1.1. Check that no proxy or middlebox "
+                "downgrades the connection") from error
+        except httpx.TransportError as error:
+            raise _connection_error(host, error) from error
+        if reply.http_version != "HTTP/2":      # cannot happen with http1=False; checked anyway
+            raise Http2UnavailableError(f"The SSO {host} answered over {reply.http_version}")
+        return _as_requests_response(reply)
+
+
+def _connection_error(host: str, error: Exception) -> requests.RequestException:
+    """The requests-style error for an httpx transport failure."""
+    cause = error.__cause__ or error.__context__
+    while cause is not None and not isinstance(cause, ssl.SSLError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return requests.exceptions.SSLError(
+            f"The certificate of the SSO {host} is not trusted: {cause.verify_message}")
+    if isinstance(cause, ssl.SSLError):
+        return Http2UnavailableError(
+            f"TLS 1.3 could not be negotiated with the SSO {host} ({cause.reason or cause}); "
+            "no token was minted, because Tesla refuses tokens minted without it")
+    return requests.ConnectionError(f"Cannot reach the SSO {host}: {error}")
+
+
+def _as_requests_response(reply: "httpx.Response") -> requests.Response:
+    """An httpx reply as a :class:`requests.Response` (status, headers, body, URL)."""
+    response = requests.Response()
+    response.status_code = reply.status_code
+    response.headers = CaseInsensitiveDict(reply.headers)
+    response._content = reply.content
+    response.url = str(reply.url)
+    response.reason = reply.reason_phrase
+    response.encoding = reply.encoding
+    return response

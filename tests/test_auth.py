@@ -1,12 +1,18 @@
 """The SSO steps as pure functions, and the transport's security and retry decisions."""
 from __future__ import annotations
 
-import os
+import base64
+import hashlib
+import re
 
 import pytest
+import requests
+from hypothesis import given, settings, strategies as st
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from oauthlib.oauth2 import InsecureTransportError
 from urllib3.util.retry import Retry
 
+import teslapy
 from teslapy import auth, transport
 
 SIGN_IN_PAGE = """<!DOCTYPE html><html><head><title>Tesla SSO - Sign In</title></head><body>
@@ -164,32 +170,17 @@ def test_other_urls_are_not_loopback_http(url):
     assert not transport.is_loopback_http(url)
 
 
-def test_plain_http_is_allowed_only_when_every_host_is_loopback(monkeypatch):
-    monkeypatch.delenv(transport.INSECURE_TRANSPORT_VAR, raising=False)
-    local = ["http://127.0.0.1:1/", "http://127.0.0.1:2/"]
-    with transport.oauth_transport(local) as allowed:
-        assert allowed and os.environ[transport.INSECURE_TRANSPORT_VAR] == "1"
-        with transport.oauth_transport(local):
-            pass
-        assert os.environ[transport.INSECURE_TRANSPORT_VAR] == "1"   # still inside the outer block
-        transport.require_oauth_safe("http://127.0.0.1:3/", allowed)
-        with pytest.raises(InsecureTransportError):
-            transport.require_oauth_safe("http://auth.example.com/", allowed)
-    assert transport.INSECURE_TRANSPORT_VAR not in os.environ
-    with transport.oauth_transport(["http://127.0.0.1:1/", "http://sso.example.com/"]) as allowed:
-        assert not allowed and transport.INSECURE_TRANSPORT_VAR not in os.environ
-        with pytest.raises(InsecureTransportError):
-            transport.require_oauth_safe("http://127.0.0.1:1/", allowed)
-    with transport.oauth_transport(["https://auth.tesla.com/"]) as allowed:
-        assert not allowed
-        transport.require_oauth_safe("https://auth.tesla.com/", allowed)
+@pytest.mark.parametrize("url", ["https://auth.tesla.com/", "wss://streaming.vn.teslamotors.com/",
+                                 "http://127.0.0.1:3/", "ws://localhost:1/streaming/"])
+def test_secrets_may_go_to_https_and_loopback(url):
+    transport.require_secure(url)
 
 
-def test_a_user_setting_of_the_insecure_variable_is_restored(monkeypatch):
-    monkeypatch.setenv(transport.INSECURE_TRANSPORT_VAR, "yes")
-    with transport.oauth_transport(["http://localhost:1/"]):
-        pass
-    assert os.environ[transport.INSECURE_TRANSPORT_VAR] == "yes"
+@pytest.mark.parametrize("url", ["http://auth.example.com/", "ws://10.0.0.1/streaming/",
+                                 "http://127.0.0.1.example.com/", "ftp://localhost/"])
+def test_secrets_never_go_in_clear_over_a_network(url):
+    with pytest.raises(InsecureTransportError, match="refusing"):
+        transport.require_secure(url)
 
 
 def test_retry_int_becomes_a_retry_and_an_instance_is_kept():
@@ -203,3 +194,69 @@ def test_retry_int_becomes_a_retry_and_an_instance_is_kept():
     for bad in (-1, "3", 2.5, True):
         with pytest.raises(ValueError, match="retry must be"):
             transport.build_retry(bad)
+
+
+# -- the callback and the token reply, for any input -------------------------------------------
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300), st.one_of(st.none(), st.text(max_size=20)))
+def test_any_pasted_text_gives_a_code_or_a_clear_error(text, state):
+    try:
+        callback = auth.parse_callback(text, state)
+    except (ValueError, OAuth2Error):
+        return
+    assert isinstance(callback.code, str) and callback.code
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40),
+       st.text(max_size=20))
+def test_the_code_and_state_of_a_callback_url_survive_any_characters(code, state):
+    from urllib.parse import urlencode
+
+    url = auth.REDIRECT_URI + "?" + urlencode({"code": code, "state": state, "issuer": "https://auth.tesla.com/oauth2/v3"})
+    callback = auth.parse_callback(url, state)
+    assert callback == auth.Callback(code, "https://auth.tesla.com/oauth2/v3")
+
+
+@pytest.mark.parametrize("issuer, base", [
+    ("https://auth.tesla.cn/oauth2/v3", "https://auth.tesla.cn/"),
+    ("https://auth.tesla.com/oauth2/v3/", "https://auth.tesla.com/"),
+    ("https://127.0.0.1:8443/sso/oauth2/v3", "https://127.0.0.1:8443/sso/"),
+])
+def test_the_sso_base_of_an_issuer(issuer, base):
+    assert auth.sso_base_from_issuer(issuer) == base
+
+
+def test_a_pkce_pair_is_rfc_7636():
+    pair = auth.new_pkce()
+    assert len(pair.verifier) == 43 and re.fullmatch(r"[A-Za-z0-9_-]+", pair.verifier)
+    digest = hashlib.sha256(pair.verifier.encode()).digest()
+    assert pair.challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    assert auth.new_pkce().verifier != pair.verifier
+
+
+def reply(status: int, body: bytes, kind: str = "application/json") -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response._content = body
+    response.headers["Content-Type"] = kind
+    response.url = "https://auth.tesla.com/oauth2/v3/token"
+    return response
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=200, max_value=599), st.binary(max_size=200))
+def test_any_token_reply_gives_a_token_or_a_typed_error(status, body):
+    try:
+        token = auth.parse_token_reply(reply(status, body))
+    except (OAuth2Error, requests.HTTPError, teslapy.ResponseError):
+        return
+    assert isinstance(token["access_token"], str) and token["access_token"]
+
+
+def test_a_deeply_nested_token_reply_is_a_response_error():
+    with pytest.raises(teslapy.ResponseError, match="not a JSON object"):
+        auth.parse_token_reply(reply(200, b"[" * 100000))

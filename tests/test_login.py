@@ -85,7 +85,7 @@ def test_fetch_token_with_a_cached_token_makes_no_sso_call(make_tesla, sim):
 
 
 def test_no_password_and_nothing_cached_is_a_clear_error(make_tesla, cache_file):
-    with pytest.raises(ValueError, match="No usable token is cached for elon@tesla.com; give the password"):
+    with pytest.raises(ValueError, match="No usable token is cached and there is no terminal"):
         make_tesla("elon@tesla.com", "").fetch_token()
 
 

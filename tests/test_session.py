@@ -17,7 +17,7 @@ import requests
 from urllib3.util.retry import Retry
 
 import teslapy
-from teslapy import HTTPError, InvalidGrantError, ResponseError, session as session_module
+from teslapy import HTTPError, InvalidGrantError, ResponseError, prompts
 from teslasim import totp
 
 PASSWORD = "starship"
@@ -50,9 +50,10 @@ def test_hosts_default_to_tesla_then_env_then_arguments(monkeypatch, tmp_path):
         assert tesla.compositor_url == "https://static-assets.tesla.com/v1/compositor/"
         assert tesla.timeout == 10 and tesla.verify is True
         assert tesla.headers["User-Agent"] == "teslapy/" + teslapy.__version__
-        assert tesla.passcode_getter is session_module.ask_passcode
-        assert tesla.factor_selector is session_module.ask_factor
-        assert tesla.captcha_solver is session_module.ask_captcha
+        assert tesla.passcode_getter is prompts.ask_passcode
+        assert tesla.factor_selector is prompts.ask_factor
+        assert tesla.captcha_solver is prompts.ask_captcha
+        assert tesla.authenticator is prompts.ask_for_callback
     monkeypatch.setenv("TESLAPY_SSO_BASE_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("TESLAPY_API_BASE_URL", "http://127.0.0.1:2/")
     monkeypatch.setenv("TESLAPY_STREAMING_BASE_URL", "ws://127.0.0.1:3/streaming/")
@@ -244,11 +245,13 @@ def test_products_are_split_by_kind(tesla):
 
 def test_a_sleeping_car_gives_tesla_s_408_message(tesla):
     nikola = by_name(tesla.vehicle_list(), "Nikola")
-    with pytest.raises(HTTPError) as caught:
+    with pytest.raises(teslapy.VehicleUnavailableError) as caught:
         tesla.api("VEHICLE_DATA", {"vehicle_id": nikola["id_s"]})
+    assert isinstance(caught.value, HTTPError) and caught.value.response.status_code == 408
     assert str(caught.value) == (
         '408 Client Error: vehicle unavailable: {:error=>"vehicle unavailable:"} for url: '
-        f"{tesla.api_base_url}api/1/vehicles/{nikola['id_s']}/vehicle_data")
+        f"{tesla.api_base_url}api/1/vehicles/{nikola['id_s']}/vehicle_data. "
+        "The car is asleep or offline: wake it (sync_wake_up(), cli.py -w) and try again.")
 
 
 def test_an_unknown_route_gives_the_error_envelope_text(tesla):

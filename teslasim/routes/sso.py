@@ -32,7 +32,7 @@ from teslasim.state import AuthCode, RefreshGrant, SsoTransaction, World
 logger = logging.getLogger(__name__)
 
 CLIENT_ID = "ownerapi"
-REDIRECT_URI = "https://auth.tesla.com/void/callback"
+REDIRECT_URIS = ("https://auth.tesla.com/void/callback", "tesla://auth/callback")
 DEFAULT_SCOPE = "openid email offline_access"
 SESSION_COOKIE = "tesla-auth.sid"
 SESSION_MAX_AGE = 3 * 24 * 3600
@@ -150,7 +150,7 @@ async def authorize_form(request: Request) -> Response:
     state = query.get("state", "")
     if client_id != CLIENT_ID:
         return _sso_error(400, "invalid_client", "Unknown client_id", request)
-    if redirect_uri != REDIRECT_URI:
+    if redirect_uri not in REDIRECT_URIS:
         return _sso_error(400, "invalid_request",
                           "The 'redirect_uri' supplied is not registered for this 'client_id'",
                           request)
