@@ -14,7 +14,7 @@ from teslapy.vcp.vcsec import ClosureMoveType, RKEAction, UnsignedMessage
 
 RestCommand = Tuple[str, Dict[str, Any]]
 
-_RKE = {RKEAction.UNLOCK: "door_unlock", RKEAction.LOCK: "door_lock",
+_RKE: Dict[int, str] = {RKEAction.UNLOCK: "door_unlock", RKEAction.LOCK: "door_lock",
         RKEAction.REMOTE_DRIVE: "remote_start_drive"}
 _CHARGING = {"start": "charge_start", "stop": "charge_stop",
              "start_max_range": "charge_max_range", "start_standard": "charge_standard"}

@@ -52,7 +52,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from teslapy.vcp import crypto
 from teslapy.vcp.carserver import Action, ActionResult, ActionStatus, Response, ResultReason
 from teslapy.vcp.errors import DecodeError
-from teslapy.vcp.messages import (AesGcmResponseSignatureData, Destination, Domain, Flag,
+from teslapy.vcp.messages import (AesGcmPersonalizedSignatureData, AesGcmResponseSignatureData,
+                                  Destination, Domain, Flag, HmacPersonalizedSignatureData,
                                   HmacSignatureData, MessageFault, MessageStatus,
                                   OperationStatus, RoutableMessage, SessionInfo,
                                   SessionInfoStatus, SignatureData, SignatureType)
@@ -166,7 +167,7 @@ class CarAnswer:
     For handshakes and refusals :meth:`reply` returns the prepared answer.
     """
 
-    def __init__(self, response: Optional[bytes] = None, command: Optional[Command] = None,
+    def __init__(self, response: bytes = b"", command: Optional[Command] = None,
                  build: Optional[Callable[[bool, str], bytes]] = None,
                  fault: int = MessageFault.NONE, domain: Optional[int] = None,
                  signer: bytes = b"") -> None:
@@ -179,10 +180,7 @@ class CarAnswer:
 
     def reply(self, ok: bool = True, reason: str = "") -> bytes:
         """The bytes the car sends back (``ok``/``reason`` only matter for commands)."""
-        if self._build is not None:
-            return self._build(ok, reason)
-        assert self._response is not None
-        return self._response
+        return self._build(ok, reason) if self._build is not None else self._response
 
 
 class VehicleSecurity:
@@ -202,8 +200,9 @@ class VehicleSecurity:
                  keys: Optional[Dict[int, ec.EllipticCurvePrivateKey]] = None) -> None:
         keys = keys or {}
         self.vin = vin
-        self.domains = {domain: DomainVerifier(vin, domain, now, keys.get(domain))
-                        for domain in (Domain.VEHICLE_SECURITY, Domain.INFOTAINMENT)}
+        self.domains: Dict[int, DomainVerifier] = {
+            domain: DomainVerifier(vin, domain, now, keys.get(domain))
+            for domain in (Domain.VEHICLE_SECURITY, Domain.INFOTAINMENT)}
         self.paired: Dict[bytes, int] = {}
         self.mobile_access = True
         self.lock = threading.Lock()
@@ -228,12 +227,14 @@ class VehicleSecurity:
                 message = RoutableMessage.decode(data)
             except DecodeError:
                 return self._refusal(RoutableMessage(), None, MessageFault.DECODING)
-            verifier = self.domains.get(message.destination_domain)
+            domain = message.destination_domain
+            verifier = self.domains.get(domain) if domain is not None else None
             if verifier is None:
                 return self._refusal(message, None, MessageFault.INVALID_DOMAINS)
             try:
                 if message.session_info_request is not None:
-                    return self._handshake(message, verifier)
+                    return self._handshake(message, verifier,
+                                           message.session_info_request.public_key)
                 return self._command(message, verifier)
             except Refusal as refusal:
                 return self._refusal(message, verifier, refusal.fault, refusal.resync)
@@ -268,8 +269,8 @@ class VehicleSecurity:
         return CarAnswer(answer.encode(), fault=fault,
                          domain=verifier.domain if verifier else None)
 
-    def _handshake(self, request: RoutableMessage, verifier: DomainVerifier) -> CarAnswer:
-        public_key = request.session_info_request.public_key
+    def _handshake(self, request: RoutableMessage, verifier: DomainVerifier,
+                   public_key: bytes) -> CarAnswer:
         try:
             client = verifier.client(public_key)
         except ValueError:
@@ -315,11 +316,13 @@ class VehicleSecurity:
     def _verify(self, message: RoutableMessage, verifier: DomainVerifier,
                 client: ClientState) -> Tuple[bytes, bytes, int]:
         """The plaintext payload, the request's tag and signature type, once all checks pass."""
-        signature = message.signature_data
+        signature = message.signature_data or SignatureData()
         hmac_data, gcm_data = signature.hmac_personalized_data, \
             signature.aes_gcm_personalized_data
-        data = hmac_data or gcm_data
-        if data is None or message.protobuf_message_as_bytes is None:
+        data: Union[HmacPersonalizedSignatureData, AesGcmPersonalizedSignatureData, None] = \
+            hmac_data or gcm_data
+        payload = message.protobuf_message_as_bytes
+        if data is None or payload is None:
             raise Refusal(MessageFault.BAD_PARAMETER)
         if gcm_data is not None and len(gcm_data.nonce) != crypto.NONCE_LENGTH:
             raise Refusal(MessageFault.IV_INCORRECT_LENGTH)
@@ -328,12 +331,11 @@ class VehicleSecurity:
             else SignatureType.AES_GCM_PERSONALIZED
         metadata = request_metadata(signature_type, verifier.domain, self.vin, verifier.epoch,
                                     data.expires_at, data.counter, message.flags)
-        payload = message.protobuf_message_as_bytes
         if hmac_data is not None:
             expected = crypto.hmac_command_tag(client.shared_key, metadata, payload)
             if not crypto.tags_equal(expected, hmac_data.tag):
                 raise Refusal(MessageFault.INVALID_SIGNATURE, resync=True)
-        else:
+        elif gcm_data is not None:
             try:
                 payload = crypto.gcm_decrypt(client.shared_key, metadata, gcm_data.nonce,
                                              payload, gcm_data.tag)

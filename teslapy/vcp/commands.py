@@ -81,6 +81,11 @@ def _choice(params: Params, key: str, choices: Mapping[str, Any]) -> Any:
     return choices[value]
 
 
+def _flag_member(params: Params, key: str, names: Tuple[str, ...]) -> Dict[str, Any]:
+    """``{name: Void()}`` for the empty oneof member ``params[key]`` names."""
+    return {_choice(params, key, {name: name for name in names}): cs.Void()}
+
+
 def _rke(action: RKEAction) -> Callable[[Params], Payload]:
     return lambda params: UnsignedMessage(rke_action=int(action))
 
@@ -170,10 +175,9 @@ _BUILDERS: Dict[str, Callable[[Params], Payload]] = {
     "ADJUST_VOLUME": _action("media_update_volume", lambda p: cs.MediaUpdateVolume(
         volume_absolute_float=_number(p, "volume"))),
     "CHANGE_SUNROOF_STATE": _action("sunroof_open_close", lambda p: cs.SunroofOpenCloseAction(
-        **{_choice(p, "state", {"vent": "vent", "close": "close", "open": "open"}):
-           cs.Void()})),
+        **_flag_member(p, "state", ("vent", "close", "open")))),
     "WINDOW_CONTROL": _action("window", lambda p: cs.WindowAction(
-        **{_choice(p, "command", {"vent": "vent", "close": "close"}): cs.Void()})),
+        **_flag_member(p, "command", ("vent", "close")))),
     "TRIGGER_HOMELINK": _action("trigger_homelink", lambda p: cs.TriggerHomelinkAction(
         location=cs.LatLong(latitude=_number(p, "lat"), longitude=_number(p, "lon")),
         token=_text(p, "token", ""))),

@@ -160,12 +160,13 @@ class DomainSession:
         """
         if not self.established:
             raise ValueError("no session with the car; run the handshake first")
+        key = self._session_key()
         self._counter += 1
         expires_at = int(self.clock() + self.lifetime - self._time_zero)
         flags = 1 << Flag.ENCRYPT_RESPONSE
         metadata = request_metadata(SignatureType.HMAC_PERSONALIZED, self.domain, self.vin,
                                     self._epoch, expires_at, self._counter, flags)
-        tag = crypto.hmac_command_tag(self._key, metadata, payload)
+        tag = crypto.hmac_command_tag(key, metadata, payload)
         uuid = os.urandom(UUID_LENGTH)
         message = self._envelope(
             uuid, protobuf_message_as_bytes=payload, flags=flags,
@@ -203,7 +204,7 @@ class DomainSession:
         if reply.session_info is None:
             raise self._fault(reply) or ResponseAuthenticationError(
                 "The car's reply to the handshake holds no session info.")
-        info = self._authenticate(request, reply, handshake=True)
+        info = self._authenticate(request, reply, reply.session_info)
         if info is None:
             raise ResponseAuthenticationError("The car's session info is older than the "
                                               "session's; it was not used.")
@@ -227,7 +228,7 @@ class DomainSession:
         reply = self._parse(request, data)
         resynced = False
         if reply.session_info is not None:
-            resynced = self._authenticate(request, reply, handshake=False) is not None
+            resynced = self._authenticate(request, reply, reply.session_info) is not None
         error = self._fault(reply)
         if error is not None:
             if isinstance(error, SessionOutOfSyncError):
@@ -244,12 +245,18 @@ class DomainSession:
         metadata = response_metadata(source, self.vin, gcm.counter, reply.flags,
                                      request.request_hash, reply.fault)
         try:
-            plaintext = crypto.gcm_decrypt(self._key, metadata, gcm.nonce, payload, gcm.tag)
+            plaintext = crypto.gcm_decrypt(self._session_key(), metadata, gcm.nonce, payload,
+                                           gcm.tag)
         except (InvalidTag, ValueError):
             raise ResponseAuthenticationError("The car's encrypted reply failed "
                                               "authentication; it was ignored.") from None
         request.seen_counters.add(gcm.counter)
         return plaintext
+
+    def _session_key(self) -> bytes:
+        if self._key is None:
+            raise ValueError("no session with the car; run the handshake first")
+        return self._key
 
     def _fault(self, reply: RoutableMessage) -> Optional[SignedCommandError]:
         status = reply.signed_message_status
@@ -265,8 +272,8 @@ class DomainSession:
         return None
 
     def _authenticate(self, request: Request, reply: RoutableMessage,
-                      handshake: bool) -> Optional[SessionInfo]:
-        """Check the session info in ``reply`` and apply it; None when it is stale."""
+                      encoded: bytes) -> Optional[SessionInfo]:
+        """Check the session info ``encoded`` in ``reply``, apply it; None when it is stale."""
         if self.clock() - request.created_at > self.max_latency:
             raise ResponseAuthenticationError(
                 f"The car's session info came more than {self.max_latency:g} s after the "
@@ -275,13 +282,12 @@ class DomainSession:
         tag = signature.session_info_tag.tag if signature and signature.session_info_tag \
             else b""
         try:
-            info = SessionInfo.decode(reply.session_info)
-            key = crypto.shared_key(self.private_key, info.public_key) \
-                if handshake or info.public_key != self._vehicle_key else self._key
+            info = SessionInfo.decode(encoded)
+            key = crypto.shared_key(self.private_key, info.public_key)
         except (DecodeError, ValueError) as exc:
             raise ResponseAuthenticationError(f"The car's session info is not valid: {exc}") \
                 from exc
-        expected = crypto.session_info_tag(key, self.vin, request.uuid, reply.session_info)
+        expected = crypto.session_info_tag(key, self.vin, request.uuid, encoded)
         if not crypto.tags_equal(expected, tag):
             raise ResponseAuthenticationError("The car's session info failed authentication "
                                               "(wrong tag); it was ignored.")
