@@ -11,7 +11,8 @@ from typing import Dict, Tuple, Type, Union
 
 from teslapy.vcp.carserver import ActionResult, Response
 from teslapy.vcp.errors import (CommandRefusedError, DecodeError, KeyNotPairedError,
-                                MobileAccessDisabledError, SessionOutOfSyncError, SignedCommandError, VehicleBusyError)
+                                MobileAccessDisabledError, SessionOutOfSyncError,
+                                SignedCommandError, VehicleBusyError)
 from teslapy.vcp.messages import Domain, MessageFault, OperationStatus
 from teslapy.vcp.vcsec import FromVCSECMessage, GenericError
 

@@ -6,8 +6,9 @@ opening :func:`pairing_link` in the Tesla app.
 
 The private key file is written in PEM (SEC 1, ``EC PRIVATE KEY``, the form Tesla's
 tools write), created with mode 0600 whatever the umask, in one step where the file
-system has hard links: it appears complete or not at all. An existing file is never overwritten; replacing a paired key
-means every car has to pair the new one, so that is left to the user.
+system has hard links: it appears complete or not at all. An existing file is never
+overwritten; replacing a paired key means every car has to pair the new one, so that is
+left to the user.
 """
 from __future__ import annotations
 

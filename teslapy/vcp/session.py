@@ -292,8 +292,7 @@ class DomainSession:
             raise ResponseAuthenticationError("The car's session info failed authentication "
                                               "(wrong tag); it was ignored.")
         if info.status == SessionInfoStatus.KEY_NOT_ON_WHITELIST:
-            raise KeyNotPairedError("The car does not know this command key. " + PAIR_HINT,
-                                    fault=None)
+            raise KeyNotPairedError("The car does not know this command key. " + PAIR_HINT)
         return self._apply(info, key)
 
     def _apply(self, info: SessionInfo, key: bytes) -> Optional[SessionInfo]:
@@ -342,24 +341,27 @@ class DomainSession:
             Whatever ``send`` raises (transport errors pass through).
         """
         with self.lock:
-            for attempt in (1, 2):
-                if not self.established:
-                    self.handshake(send)
-                request = self.sign(payload)
-                try:
-                    return read_result(self.domain, self.read_reply(request, send(request.data)))
-                except SessionOutOfSyncError as exc:
-                    if attempt == 2:
-                        raise
-                    logger.info("%s %s refused the session (%s); signing again", self.vin,
-                                self.domain.name, exc)
-                    if not exc.resynced:
-                        self._forget()
-            raise AssertionError("unreachable")  # pragma: no cover
+            try:
+                return self._exchange(payload, send)
+            except SessionOutOfSyncError as exc:
+                # The car refused the message while authenticating it, before running it,
+                # so sending the command once more, signed with the refreshed session,
+                # cannot make it run twice.
+                logger.info("%s %s refused the session (%s); signing again", self.vin,
+                            self.domain.name, exc)
+                if not exc.resynced:
+                    self._forget()
+            return self._exchange(payload, send)
+
+    def _exchange(self, payload: bytes, send: Transport) -> Union[Response, FromVCSECMessage]:
+        if not self.established:
+            self.handshake(send)
+        request = self.sign(payload)
+        return read_result(self.domain, self.read_reply(request, send(request.data)))
 
 
 class VehicleSessions:
-    """The sessions with one car, one per domain, created when first used.
+    """The sessions with one car: one per domain, each with its own lock.
 
     Parameters:
         private_key, vin, clock, lifetime: as for :class:`DomainSession`.

@@ -134,7 +134,9 @@ class InformationRequest(Message):
 
 
 @dataclass
-class ClosureMoveRequest(Message):
+class Closures(Message):
+    """The eight closures of a car, each an enum; the shape of the two messages below."""
+
     front_driver_door: int = pb(1, ENUM)
     front_passenger_door: int = pb(2, ENUM)
     rear_driver_door: int = pb(3, ENUM)
@@ -143,6 +145,16 @@ class ClosureMoveRequest(Message):
     front_trunk: int = pb(6, ENUM)
     charge_port: int = pb(7, ENUM)
     tonneau: int = pb(8, ENUM)
+
+
+@dataclass
+class ClosureMoveRequest(Closures):
+    """What to do with each closure (``ClosureMoveType`` values)."""
+
+
+@dataclass
+class ClosureStatuses(Closures):
+    """The state of each closure (``ClosureState`` values)."""
 
 
 @dataclass
@@ -194,18 +206,6 @@ class CommandStatus(Message):
         2, SignedMessageStatus, oneof="sub_message")
     whitelist_operation_status: Optional[WhitelistOperationStatus] = pb(
         3, WhitelistOperationStatus, oneof="sub_message")
-
-
-@dataclass
-class ClosureStatuses(Message):
-    front_driver_door: int = pb(1, ENUM)
-    front_passenger_door: int = pb(2, ENUM)
-    rear_driver_door: int = pb(3, ENUM)
-    rear_passenger_door: int = pb(4, ENUM)
-    rear_trunk: int = pb(5, ENUM)
-    front_trunk: int = pb(6, ENUM)
-    charge_port: int = pb(7, ENUM)
-    tonneau: int = pb(8, ENUM)
 
 
 @dataclass

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import struct
-from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar
 
 from teslapy.vcp.errors import DecodeError
 
@@ -317,15 +317,3 @@ def _convert(spec: FieldSpec, raw: Any) -> Any:
             raise DecodeError(f"{spec.name}: not UTF-8") from None
     return bytes(raw)
 
-
-def message_types(root: type) -> List[type]:
-    """``root`` and every message type reachable from its fields, each once."""
-    seen: List[type] = []
-    stack = [root]
-    while stack:
-        cls = stack.pop()
-        if cls in seen:
-            continue
-        seen.append(cls)
-        stack.extend(spec.kind for spec in _schema(cls)[0] if spec.is_message)
-    return seen

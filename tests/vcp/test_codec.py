@@ -18,8 +18,13 @@ from teslapy.vcp.vcsec import FromVCSECMessage, RKEAction, UnsignedMessage
 from teslapy.vcp.wire import (BOOL, BYTES, DOUBLE, ENUM, FIXED32, FLOAT, INT32, INT64, SINT32,
                               STRING, UINT32, UINT64, Message)
 
+
+def subclasses(cls: type) -> list:
+    return [sub for direct in cls.__subclasses__() for sub in [direct, *subclasses(direct)]]
+
+
 MESSAGE_TYPES = sorted(
-    (cls for cls in Message.__subclasses__()
+    (cls for cls in subclasses(Message)
      if cls.__module__ in (messages.__name__, vcsec.__name__, carserver.__name__)),
     key=lambda cls: cls.__name__)
 TOP_LEVEL = [RoutableMessage, SessionInfo, UnsignedMessage, FromVCSECMessage, Action, Response]
@@ -105,7 +110,8 @@ def test_damaged_messages_decode_or_raise_decode_error(cls, data):
 def test_oneof_members_are_written_even_when_zero():
     assert UnsignedMessage(rke_action=RKEAction.UNLOCK).encode() == b"\x10\x00"
     assert UnsignedMessage.decode(b"\x10\x00") == UnsignedMessage(rke_action=0)
-    assert Action(vehicle_action=VehicleAction(honk_horn=Void())).encode() == b"\x12\x03\xda\x01\x00"
+    honk = Action(vehicle_action=VehicleAction(honk_horn=Void()))
+    assert honk.encode() == b"\x12\x03\xda\x01\x00"
 
 
 def test_plain_zero_fields_are_left_out():
