@@ -17,9 +17,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import socket
 import ssl
 import threading
-from typing import TYPE_CHECKING, Dict, Optional, Union
+from typing import TYPE_CHECKING, Dict, Optional, Set, Tuple, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -171,6 +172,7 @@ class TokenClient:
         self.proxy = proxy
         self.timeout = timeout
         self._client: Optional["httpx.Client"] = None
+        self._checked: Set[Tuple[str, int]] = set()
         self._lock = threading.Lock()
 
     def post_form(self, url: str, form: Dict[str, str]) -> requests.Response:
@@ -209,10 +211,41 @@ class TokenClient:
                     trust_env=False, timeout=self.timeout, follow_redirects=False)
             return self._client
 
+    def _check_http2(self, url: str) -> None:
+        """Make sure ``url``'s host offers HTTP/2 over TLS 1.3 before any form is sent.
+
+        Checked once per host with a handshake of its own (not through a proxy, where
+        the proxy's tunnel decides).
+
+        Raises:
+            Http2UnavailableError: the server chose another protocol, or no TLS 1.3.
+            requests.exceptions.SSLError: its certificate is not trusted.
+            requests.ConnectionError, requests.ConnectTimeout: it cannot be reached.
+        """
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or 443
+        if self.proxy or (host, port) in self._checked:
+            return
+        try:
+            with socket.create_connection((host, port), timeout=self.timeout) as raw:
+                with tls13_context(self.verify).wrap_socket(raw, server_hostname=host) as tls:
+                    chosen = tls.selected_alpn_protocol()
+        except socket.timeout as error:
+            raise requests.ConnectTimeout(f"The SSO {parts.netloc} did not answer in time") from error
+        except OSError as error:
+            raise _connection_error(parts.netloc, error) from error
+        if chosen != "h2":
+            raise Http2UnavailableError(
+                f"The SSO {parts.netloc} did not speak HTTP/2 (it offered {chosen or 'nothing'}); "
+                "no token was minted, because Tesla refuses tokens minted over HTTP/1.1. Check "
+                "that no proxy or middlebox stands in the way")
+        self._checked.add((host, port))
+
     def _post_http2(self, url: str, form: Dict[str, str]) -> requests.Response:
         import httpx
 
         host = urlsplit(url).netloc
+        self._check_http2(url)
         try:
             reply = self._http2_client(url).post(url, data=form,
                                                  headers={"Accept": "application/json"})
@@ -232,9 +265,9 @@ class TokenClient:
         return _as_requests_response(reply)
 
 
-def _connection_error(host: str, error: Exception) -> requests.RequestException:
-    """The requests-style error for an httpx transport failure."""
-    cause = error.__cause__ or error.__context__
+def _connection_error(host: str, error: BaseException) -> requests.RequestException:
+    """The requests-style error for a failure to connect (an ``OSError`` or httpx's)."""
+    cause: Optional[BaseException] = error
     while cause is not None and not isinstance(cause, ssl.SSLError):
         cause = cause.__cause__ or cause.__context__
     if isinstance(cause, ssl.SSLCertVerificationError):
