@@ -144,6 +144,7 @@ def test_no_value_ever_leaves_its_segment(value):
 
 def test_a_hostile_vehicle_id_reaches_only_its_own_endpoint(tesla, sim, world):
     car = tesla.vehicle_list()[0]
+    car.command("LOCK")
     unlock = sim.faults.add(service="api", path="/command/door_unlock$", status=None, times=None)
     with pytest.raises(teslapy.HTTPError, match="404"):
         tesla.api("VEHICLE_DATA", {"vehicle_id": f"{car['id_s']}/command/door_unlock#"})
