@@ -114,7 +114,7 @@ class _PendingSignIn(NamedTuple):
     sso_base: str
 
 
-class Tesla(requests.Session):
+class Tesla(transport.Session):
     """A session with Tesla's cloud for one account (``email``).
 
     Parameters:
@@ -177,7 +177,7 @@ class Tesla(requests.Session):
         authenticator: Optional[Authenticator] = None,
         token_updater: Optional[TokenUpdater] = None,
     ) -> None:
-        super().__init__()
+        super().__init__(retry=retry, verify=verify, proxy=proxy, user_agent=user_agent)
         if not email:
             raise ValueError("An email is required to identify the Tesla account")
         self.email = email
@@ -190,9 +190,6 @@ class Tesla(requests.Session):
         self.retry = retry
         self.user_agent = user_agent
         self.proxy = proxy
-        transport.configure_session(
-            self, retry=retry, verify=transport.default_verify(verify), user_agent=user_agent,
-            proxies={"http": proxy, "https": proxy} if proxy else None)
         self.timeout = timeout
         self.cache_file = cache_file
         self.cache_loader = cache_loader or self._load_cache_file
@@ -441,8 +438,8 @@ class Tesla(requests.Session):
         """Tokens from the SSO token endpoint at ``sso_base`` (the one place they are minted)."""
         with self._auth_lock:
             if self._token_client is None:
-                self._token_client = transport.TokenClient(
-                    self._plain_session(), self.verify, proxy=self.proxy, timeout=self.timeout)
+                self._token_client = transport.TokenClient(self._plain_session(),
+                                                           timeout=self.timeout)
             client = self._token_client
         return auth.parse_token_reply(client.post_form(auth.join(sso_base, auth.TOKEN_PATH), form))
 
@@ -498,11 +495,10 @@ class Tesla(requests.Session):
         logger.info("Signed in %s in a browser", self.email)
         return self._store(sso_token, bearer_from_sso(sso_token), sso_base)
 
-    def _plain_session(self) -> requests.Session:
+    def _plain_session(self) -> transport.Session:
         """A new requests session with this one's transport settings and its own cookies."""
-        return transport.configure_session(
-            requests.Session(), retry=self.retry, verify=self.verify,
-            proxies=dict(self.proxies), user_agent=self.user_agent)
+        return transport.Session(retry=self.retry, verify=self.verify, proxy=self.proxy,
+                                 user_agent=self.user_agent, environment=self.environment)
 
     def _sign_in_with_password(self) -> Token:
         assert self.password
@@ -543,8 +539,7 @@ class Tesla(requests.Session):
             raise ResponseError("The SSO token reply holds no usable access token")
         reply = super().request(
             "POST", self._absolute(auth.OWNER_TOKEN_PATH), data=auth.owner_exchange_body(),
-            headers={"Authorization": f"Bearer {access}"}, timeout=self.timeout,
-            verify=self.verify)
+            headers={"Authorization": f"Bearer {access}"}, timeout=self.timeout)
         body = auth.json_object(reply)
         if 400 <= reply.status_code < 500 and body is not None \
                 and body.get("error") == auth.EXCHANGE_RETIRED_ERROR:
@@ -677,7 +672,6 @@ class Tesla(requests.Session):
             transport.require_secure(url)
             headers["Authorization"] = f"Bearer {self.token['access_token']}"
         call.setdefault("timeout", self.timeout)
-        call.setdefault("verify", self.verify)
         return super().request(method, url, headers=headers, **call)
 
     def _token_refused(self, response: requests.Response) -> bool:

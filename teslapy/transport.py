@@ -1,8 +1,11 @@
 """The one seam between teslapy and HTTP: adapters, retries, TLS settings and token minting.
 
-Every :class:`requests.Session` teslapy makes (the :class:`~teslapy.session.Tesla`
-session itself and its SSO sign-in session) is set up by :func:`configure_session`,
-which mounts the adapter from :func:`build_adapter` for ``http://`` and ``https://``.
+Every requests session teslapy makes (the :class:`~teslapy.session.Tesla` session
+itself, its SSO sign-in session) is a :class:`Session`: it mounts the adapter from
+:func:`build_adapter` and reads the environment's proxy and CA settings once, when it
+is made (:class:`Environment`), so that a ``verify`` given to the constructor always
+holds (requests would otherwise let ``REQUESTS_CA_BUNDLE`` override it on every
+request) and no request pays for scanning the environment.
 
 Tokens are minted (authorization-code and refresh grants) by :class:`TokenClient`:
 over HTTP/2 with TLS 1.3 for https hosts, the only way Tesla accepts since June 2026
@@ -20,7 +23,8 @@ import os
 import socket
 import ssl
 import threading
-from typing import TYPE_CHECKING, Dict, Optional, Set, Tuple, Union
+import urllib.request
+from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -40,6 +44,8 @@ RETRY_STATUSES = (500, 502, 503, 504)
 RETRY_BACKOFF_FACTOR = 0.3
 #: A CA bundle used when ``verify`` is left at True (e.g. the simulator's own CA).
 CA_BUNDLE_ENV = "TESLAPY_CA_BUNDLE"
+#: Where ``verify=True`` finds a CA bundle, first match wins (then the default store).
+CA_BUNDLE_ENVS = (CA_BUNDLE_ENV, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 RetrySetting = Union[int, Retry]
 Verify = Union[bool, str]
@@ -74,30 +80,71 @@ def build_adapter(retry: RetrySetting = 0) -> HTTPAdapter:
 
 
 def default_verify(verify: Verify) -> Verify:
-    """``verify`` as given, except that True means ``TESLAPY_CA_BUNDLE`` when that is set."""
+    """``verify`` as given; True means the first CA bundle of ``CA_BUNDLE_ENVS`` that is set."""
     if verify is True:
-        return os.environ.get(CA_BUNDLE_ENV) or True
+        return next((os.environ[name] for name in CA_BUNDLE_ENVS if os.environ.get(name)), True)
     return verify
 
 
-def configure_session(
-    session: requests.Session,
-    *,
-    retry: RetrySetting = 0,
-    verify: Verify = True,
-    proxies: Optional[dict] = None,
-    user_agent: Optional[str] = None,
-) -> requests.Session:
-    """Mount the teslapy adapter on ``session`` and apply the shared settings."""
-    adapter = build_adapter(retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.verify = verify
-    if proxies:
-        session.proxies.update(proxies)
-    if user_agent:
-        session.headers["User-Agent"] = user_agent
-    return session
+class Environment:
+    """The process environment's proxy and CA settings, read once.
+
+    Parameters:
+        proxy: (optional) a proxy for every request; the environment's are not read then.
+        verify: True, False or a CA bundle path; True takes a bundle from the environment.
+    """
+
+    def __init__(self, proxy: Optional[str] = None, verify: Verify = True) -> None:
+        self.proxy = proxy
+        self.verify = default_verify(verify)
+        self._settings = {} if proxy else urllib.request.getproxies_environment()
+        self._by_origin: Dict[Tuple[str, str], Dict[str, str]] = {}
+
+    def proxies_for(self, url: str) -> Dict[str, str]:
+        """The proxies for ``url`` (``{}`` for none), honouring ``NO_PROXY``."""
+        if self.proxy:
+            return {"http": self.proxy, "https": self.proxy}
+        parts = urlsplit(url)
+        origin = (parts.scheme.lower(), parts.netloc.lower())
+        found = self._by_origin.get(origin)
+        if found is None:
+            chosen = self._settings.get(origin[0]) or self._settings.get("all")
+            bypass = bool(chosen) and urllib.request.proxy_bypass_environment(
+                parts.hostname or "", self._settings)
+            found = {origin[0]: chosen} if chosen and not bypass else {}
+            self._by_origin[origin] = found
+        return found
+
+
+class Session(requests.Session):
+    """A requests session with teslapy's adapter, retries and settings read once.
+
+    Every request gets the ``verify`` and proxies fixed at construction (a request may
+    still pass its own); the environment is not read again. A session made for another
+    one (its sign-in session) shares that one's ``environment``.
+    """
+
+    def __init__(self, *, retry: RetrySetting = 0, verify: Verify = True,
+                 proxy: Optional[str] = None, user_agent: Optional[str] = None,
+                 environment: Optional[Environment] = None) -> None:
+        super().__init__()
+        self.trust_env = False
+        self.environment = environment or Environment(proxy, verify)
+        self.verify = self.environment.verify if environment is None else verify
+        if proxy:
+            self.proxies.update({"http": proxy, "https": proxy})
+        adapter = build_adapter(retry)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+        if user_agent:
+            self.headers["User-Agent"] = user_agent
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Send a request with the session's ``verify`` and the proxies for ``url``."""
+        kwargs.setdefault("verify", self.verify)
+        if not kwargs.get("proxies"):
+            kwargs["proxies"] = self.environment.proxies_for(url)
+        return super().request(method, url, *args, **kwargs)
 
 
 def is_loopback_http(url: str) -> bool:
@@ -159,17 +206,15 @@ class TokenClient:
     requests transport. Every reply is a :class:`requests.Response`, whatever carried it.
 
     Parameters:
-        session: a plain requests session for loopback http hosts (closed with this client).
-        verify: True, False or a CA bundle path (as for requests).
-        proxy: (optional) proxy URL; else the environment's proxy for the host.
+        session: a plain :class:`Session` for loopback http hosts (closed with this
+            client); its ``verify`` and proxies are used for the HTTP/2 client too.
         timeout: (optional) seconds for each phase of a request.
     """
 
-    def __init__(self, session: requests.Session, verify: Verify, proxy: Optional[str] = None,
-                 timeout: Optional[float] = None) -> None:
+    def __init__(self, session: Session, timeout: Optional[float] = None) -> None:
         self.session = session
-        self.verify = verify
-        self.proxy = proxy
+        self.verify = session.verify
+        self.proxy: Optional[str] = None
         self.timeout = timeout
         self._client: Optional["httpx.Client"] = None
         self._checked: Set[Tuple[str, int]] = set()
@@ -187,8 +232,8 @@ class TokenClient:
         """
         require_secure(url)
         if urlsplit(url).scheme.lower() != "https":
-            return self.session.post(url, data=form, allow_redirects=False,
-                                     timeout=self.timeout, verify=self.verify)
+            return self.session.post(url, data=form, allow_redirects=False, timeout=self.timeout)
+        self.proxy = self.session.environment.proxies_for(url).get("https")
         return self._post_http2(url, form)
 
     def close(self) -> None:
@@ -204,8 +249,7 @@ class TokenClient:
             if self._client is None:
                 import httpx
 
-                proxy = self.proxy or requests.utils.select_proxy(
-                    url, requests.utils.get_environ_proxies(url))
+                proxy = self.proxy
                 self._client = httpx.Client(
                     http1=False, http2=True, verify=tls13_context(self.verify), proxy=proxy,
                     trust_env=False, timeout=self.timeout, follow_redirects=False)

@@ -135,6 +135,39 @@ def test_the_proxy_and_user_agent_carry_the_login_and_the_api_calls(make_tesla, 
     assert authorize["code_challenge"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def test_the_environment_s_proxy_is_read_once_when_the_session_is_made(make_tesla, sim, proxy, monkeypatch):
+    url, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", url)
+    monkeypatch.delenv("NO_PROXY")
+    tesla = make_tesla()
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")     # later changes do not count
+    tesla.fetch_token()
+    assert tesla.vehicle_list()
+    assert [urlsplit(target).path for _, target, _, _ in seen][-1] == "/api/1/vehicles"
+
+
+def test_no_proxy_is_honoured(make_tesla, sim, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")     # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    tesla = make_tesla()
+    tesla.fetch_token()
+    assert tesla.vehicle_list()
+
+
+def test_an_explicit_verify_holds_against_the_ca_bundle_variables(tmp_path, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "env.pem"))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "curl.pem"))
+    with teslapy.Tesla("a@b.c", verify=False, cache_file=str(tmp_path / "c.json")) as tesla:
+        assert tesla.verify is False
+    with teslapy.Tesla("a@b.c", verify="mine.pem", cache_file=str(tmp_path / "c.json")) as tesla:
+        assert tesla.verify == "mine.pem"
+    with teslapy.Tesla("a@b.c", cache_file=str(tmp_path / "c.json")) as tesla:
+        assert tesla.verify == str(tmp_path / "env.pem")        # True: the environment's bundle
+    monkeypatch.setenv("TESLAPY_CA_BUNDLE", str(tmp_path / "sim.pem"))
+    with teslapy.Tesla("a@b.c", cache_file=str(tmp_path / "c.json")) as tesla:
+        assert tesla.verify == str(tmp_path / "sim.pem")
+
+
 def test_the_package_exports_its_classes_and_the_request_and_oauth_errors(tmp_path):
     import oauthlib.oauth2.rfc6749.errors as oauth_errors
     import requests.exceptions
