@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Union
+from typing import Any, ContextManager, Dict, Iterator, List, NamedTuple, Optional, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -21,7 +21,7 @@ from urllib3.util.retry import Retry
 
 from teslapy import __version__, auth, cache, endpoints, errors, login, prompts, transport
 from teslapy._types import (
-    Authenticator, CacheDumper, CacheLoader, CaptchaSolver, FactorSelector, JsonDict,
+    Authenticator, CacheDumper, CacheLoader, CacheLock, CaptchaSolver, FactorSelector,
     PasscodeGetter, Token, TokenUpdater,
 )
 from teslapy.energy import Battery, SolarPanel
@@ -140,12 +140,19 @@ class Tesla(transport.Session):
             ``TESLAPY_STREAMING_BASE_URL``, ``TESLAPY_COMPOSITOR_URL``, then the real
             hosts. An account of the China SSO uses the China Owner API and streaming
             hosts unless these are given.
-        timeout: (optional) seconds to wait for each reply.
+        timeout: (optional) seconds to wait for each piece of a reply (connecting,
+            each read).
+        deadline: (optional) seconds a whole reply may take, however slowly it
+            arrives (default 60; None: no limit); past it ``requests.ReadTimeout``.
         authenticator: (optional) function taking the authorize URL and returning the
             URL the browser ended on (``tesla://auth/callback?code=...``) or the bare
             code; the default opens the browser and reads the pasted URL from stdin.
         token_updater: (optional) function called with the SSO token dict (which holds
             the refresh token) whenever the tokens change.
+        cache_lock: (optional) with ``cache_loader``/``cache_dumper``, a function
+            returning a context manager that holds a lock shared by every process using
+            that store (the default file store locks ``<cache_file>.lock`` itself).
+            Renewals run under it, so one refresh serves them all.
 
     The callbacks and the cache functions are also attributes. ``token`` is the Owner
     API token dict, ``sso_token`` the SSO token dict.
@@ -176,8 +183,11 @@ class Tesla(transport.Session):
         timeout: Optional[float] = DEFAULT_TIMEOUT,
         authenticator: Optional[Authenticator] = None,
         token_updater: Optional[TokenUpdater] = None,
+        cache_lock: Optional[CacheLock] = None,
+        deadline: Optional[float] = transport.DEFAULT_DEADLINE,
     ) -> None:
-        super().__init__(retry=retry, verify=verify, proxy=proxy, user_agent=user_agent)
+        super().__init__(retry=retry, verify=verify, proxy=proxy, user_agent=user_agent,
+                         deadline=deadline)
         if not email:
             raise ValueError("An email is required to identify the Tesla account")
         self.email = email
@@ -194,6 +204,7 @@ class Tesla(transport.Session):
         self.cache_file = cache_file
         self.cache_loader = cache_loader or self._load_cache_file
         self.cache_dumper = cache_dumper or self._dump_cache_file
+        self.cache_lock = cache_lock
         self.sso_base_url = _with_slash(_setting(sso_base_url, SSO_BASE_URL_ENV, DEFAULT_SSO_BASE_URL))
         self.api_base_url = _with_slash(_setting(api_base_url, API_BASE_URL_ENV, DEFAULT_API_BASE_URL))
         self.streaming_base_url = _setting(
@@ -332,9 +343,13 @@ class Tesla(transport.Session):
                 finally:
                     self._cache_lock_depth -= 1
                 return
-            file_lock = cache.locked(self.cache_file) if self._uses_cache_file() \
-                else contextlib.nullcontext()
-            with file_lock:
+            if self._uses_cache_file():
+                store_lock: ContextManager[None] = cache.locked(self.cache_file)
+            elif self.cache_lock is not None:
+                store_lock = self.cache_lock()
+            else:
+                store_lock = contextlib.nullcontext()
+            with store_lock:
                 self._cache_lock_depth = 1
                 try:
                     yield
@@ -374,6 +389,8 @@ class Tesla(transport.Session):
                 current = {}
             current[self.email] = entry
             self.cache_dumper(current)
+            if self._uses_cache_file():
+                cache.remove_leftovers(self.cache_file)
 
     def _store(self, sso_token: Token, owner_token: Token, sso_base: str) -> Token:
         """Hold and cache new tokens of the account at ``sso_base``; tell the token updater."""
@@ -634,6 +651,8 @@ class Tesla(transport.Session):
                 self._refresh()
                 return
             except OAuth2Error as error:
+                if self._adopt_cached_tokens():     # a refresh whose reply was lost elsewhere
+                    return
                 if not self.password:
                     raise
                 logger.info("The SSO refused the refresh token of %s (%s); signing in again",

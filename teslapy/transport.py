@@ -23,11 +23,13 @@ import os
 import socket
 import ssl
 import threading
+import time
 import urllib.request
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple, Union
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
@@ -46,6 +48,10 @@ RETRY_BACKOFF_FACTOR = 0.3
 CA_BUNDLE_ENV = "TESLAPY_CA_BUNDLE"
 #: Where ``verify=True`` finds a CA bundle, first match wins (then the default store).
 CA_BUNDLE_ENVS = (CA_BUNDLE_ENV, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+#: Seconds one reply may take in all, however slowly it trickles in (``deadline``).
+DEFAULT_DEADLINE = 60.0
+_READ_SIZE = 65536
 
 RetrySetting = Union[int, Retry]
 Verify = Union[bool, str]
@@ -116,18 +122,60 @@ class Environment:
         return found
 
 
+def read_within(response: requests.Response, seconds: Optional[float]) -> None:
+    """Read the whole body of a streamed reply, taking no longer than ``seconds`` in all.
+
+    ``timeout`` bounds each wait for data; a server that sends a byte now and then
+    never trips it, so this bounds the whole body.
+
+    Raises:
+        requests.ReadTimeout: the body did not arrive in time (the connection is closed).
+    """
+    if seconds is None:
+        response.content
+        return
+    end = time.monotonic() + seconds
+    raw = response.raw
+    read_some = getattr(raw, "read1", None)         # urllib3 2: returns what has arrived
+    chunks = []
+    while True:
+        try:
+            chunk = (read_some(_READ_SIZE, decode_content=True) if read_some is not None
+                     else raw.read(1024, decode_content=True))
+        except urllib3.exceptions.ReadTimeoutError as error:
+            response.close()
+            raise requests.ReadTimeout(str(error), response=response) from error
+        except (OSError, urllib3.exceptions.HTTPError) as error:
+            response.close()
+            raise requests.ConnectionError(str(error), response=response) from error
+        if not chunk:
+            break
+        chunks.append(chunk)
+        if time.monotonic() > end:
+            response.close()
+            raise requests.ReadTimeout(
+                f"The reply from {urlsplit(response.url).netloc} took longer than "
+                f"{seconds:g} s in all", response=response)
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+    raw.release_conn()
+
+
 class Session(requests.Session):
     """A requests session with teslapy's adapter, retries and settings read once.
 
     Every request gets the ``verify`` and proxies fixed at construction (a request may
     still pass its own); the environment is not read again. A session made for another
-    one (its sign-in session) shares that one's ``environment``.
+    one (its sign-in session) shares that one's ``environment``. ``deadline`` bounds
+    the time a whole reply may take (:func:`read_within`).
     """
 
     def __init__(self, *, retry: RetrySetting = 0, verify: Verify = True,
                  proxy: Optional[str] = None, user_agent: Optional[str] = None,
-                 environment: Optional[Environment] = None) -> None:
+                 environment: Optional[Environment] = None,
+                 deadline: Optional[float] = DEFAULT_DEADLINE) -> None:
         super().__init__()
+        self.deadline = deadline
         self.trust_env = False
         self.environment = environment or Environment(proxy, verify)
         self.verify = self.environment.verify if environment is None else verify
@@ -140,11 +188,15 @@ class Session(requests.Session):
             self.headers["User-Agent"] = user_agent
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        """Send a request with the session's ``verify`` and the proxies for ``url``."""
+        """Send a request with the session's ``verify``, the proxies for ``url`` and the deadline."""
         kwargs.setdefault("verify", self.verify)
         if not kwargs.get("proxies"):
             kwargs["proxies"] = self.environment.proxies_for(url)
-        return super().request(method, url, *args, **kwargs)
+        if kwargs.get("stream"):
+            return super().request(method, url, *args, **kwargs)
+        response = super().request(method, url, *args, stream=True, **kwargs)
+        read_within(response, self.deadline)
+        return response
 
 
 def is_loopback_http(url: str) -> bool:

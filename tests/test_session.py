@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -561,3 +562,91 @@ def test_threads_hitting_an_expired_token_together_refresh_it_once(tesla, sim, w
         thread.join(30)
     assert results == [3, 3, 3, 3]
     assert token_calls.hits == 1
+
+
+# -- a reply trickled in is bounded by the deadline -------------------------------------------
+
+
+class Trickle(http.server.BaseHTTPRequestHandler):
+    """Answers with headers at once, then one byte of the body every 0.05 s (1 s in all)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = b'{"response": "slow"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_trickled_reply_ends_at_the_deadline_not_after_every_byte(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with teslapy.Tesla("a@b.c", cache_file=str(tmp_path / "c.json"), api_base_url=base,
+                           timeout=1) as tesla:
+            tesla.deadline = 0.3
+            with pytest.raises(requests.ReadTimeout, match=r"took longer than 0.3 s in all"):
+                tesla.get("status", withhold_token=True)
+            tesla.deadline = None
+            assert tesla.get("status", withhold_token=True) == {"response": "slow"}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_no_repr_shows_a_secret(tesla):
+    car = tesla.vehicle_list()[0]
+    assert car["tokens"] and all(token not in repr(car) for token in car["tokens"])
+    assert repr(car).startswith("Vehicle({") and "'tokens': '***'" in repr(car)
+    assert tesla.token["access_token"] not in repr(tesla.api("PRODUCT_LIST"))
+
+
+def test_a_rate_limited_refresh_keeps_the_token_and_never_signs_in(tesla, sim):
+    held = dict(tesla.token), dict(tesla.sso_token)
+    limited = sim.faults.add(service="sso", path="/oauth2/v3/token$", status=429,
+                             headers={"Retry-After": "30"}, times=None)
+    signs_in = sim.faults.add(service="sso", path="/oauth2/v3/authorize$", status=None, times=None)
+    with pytest.raises(teslapy.RateLimitError) as caught:
+        tesla.refresh_token()
+    assert caught.value.retry_after == 30.0
+    tesla.token["created_at"] = 1                      # expired: the next call must renew
+    with pytest.raises(teslapy.RateLimitError):
+        tesla.vehicle_list()
+    assert limited.hits == 2 and signs_in.hits == 0
+    assert tesla.sso_token == held[1]
+
+
+def test_a_custom_store_gets_its_lock_around_every_renewal(make_tesla, sim, tmp_path):
+    import contextlib
+
+    store: dict = {}
+    events = []
+
+    @contextlib.contextmanager
+    def lock():
+        events.append("lock")
+        yield
+        events.append("unlock")
+
+    tesla = make_tesla(cache_loader=lambda: json.loads(json.dumps(store)),
+                       cache_dumper=lambda data: store.update(json.loads(json.dumps(data))),
+                       cache_lock=lock)
+    tesla.fetch_token()
+    events.clear()
+    tesla.token["created_at"] = 1
+    assert tesla.vehicle_list()
+    assert events == ["lock", "unlock"]
+    assert store["elon@tesla.com"]["ownerapi"]["access_token"] == tesla.token["access_token"]
