@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, List, Union
+from typing import Any, Callable, ContextManager, Dict, List, Union
 
 Token = Dict[str, Any]
 Cache = Dict[str, Any]
 CacheLoader = Callable[[], Cache]
 CacheDumper = Callable[[Cache], None]
+#: Returns a context manager holding a lock on the cache store, across processes.
+CacheLock = Callable[[], ContextManager[None]]
 PasscodeGetter = Callable[[], str]
 FactorSelector = Callable[[List[dict]], Union[dict, str]]
 CaptchaSolver = Callable[[bytes], str]
@@ -17,8 +19,25 @@ Authenticator = Callable[[str], str]
 TokenUpdater = Callable[[Token], None]
 
 
-class JsonDict(dict):
-    """A dict that prints itself as indented JSON."""
+#: Keys whose values are secrets: a repr shows them as ``'***'``.
+SECRET_KEYS = frozenset({"tokens", "access_token", "refresh_token", "id_token", "password",
+                         "backseat_token"})
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: "***" if key in SECRET_KEYS and item is not None else _masked(item)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
+
+
+class JsonDict(dict):  # type: ignore[type-arg]
+    """A dict that prints itself as indented JSON; its repr hides secrets."""
 
     def __str__(self) -> str:
         return json.dumps(self, indent=4)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({_masked(dict(self))!r})"

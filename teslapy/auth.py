@@ -276,24 +276,41 @@ class _FormParser(HTMLParser):
     handle_startendtag = handle_starttag
 
 
+def _read_page(html: str) -> _FormParser:
+    """The page's inputs.
+
+    Raises:
+        ResponseError: the page is not HTML the parser can read (``html.parser``
+            stops at some malformed markup with an ``AssertionError``).
+    """
+    parser = _FormParser()
+    try:
+        parser.feed(html or "")
+        parser.close()
+    except (AssertionError, ValueError) as error:
+        raise ResponseError(f"The SSO page is not HTML teslapy can read ({error})") from None
+    return parser
+
+
 def parse_form(html: str) -> Dict[str, str]:
     """Every named ``<input>`` of the page with its value, in page order.
 
     Inputs inside ``<script>`` templates are not part of the page and are ignored, as
     a browser would.
+
+    Raises:
+        ResponseError: the page cannot be read as HTML.
     """
-    parser = _FormParser()
-    parser.feed(html or "")
-    parser.close()
-    return parser.inputs
+    return _read_page(html).inputs
 
 
 def has_inputs(html: str) -> bool:
-    """Whether the page has any ``<input>`` outside scripts (a sign-in form)."""
-    parser = _FormParser()
-    parser.feed(html or "")
-    parser.close()
-    return parser.input_count > 0
+    """Whether the page has any ``<input>`` outside scripts (a sign-in form).
+
+    Raises:
+        ResponseError: the page cannot be read as HTML.
+    """
+    return _read_page(html).input_count > 0
 
 
 def parse_messages(html: str) -> List[str]:

@@ -9,7 +9,8 @@ The default store is a JSON file (``cache_file``, default ``cache.json``):
 
 * Writes are atomic: the new content goes to a temporary file in the same directory,
   which then replaces the cache with :func:`os.replace`. A crash leaves either the old
-  or the new file, never half of one.
+  or the new file, never half of one; the temporary file a killed writer leaves
+  behind is removed by the next save.
 * The file is created readable and writable by its owner only (mode 0600), whatever
   the umask; tokens are secrets.
 * Saving reloads the file under a lock (a ``<name>.lock`` file beside it, where the
@@ -75,7 +76,7 @@ def load_cache_file(path: str) -> Dict[str, Any]:
         return {}
     try:
         cache = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         cache = None
     if isinstance(cache, dict):
         return cache
@@ -119,6 +120,25 @@ def dump_cache_file(path: str, cache: Dict[str, Any]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp_path)
         raise
+
+
+def remove_leftovers(path: str) -> None:
+    """Delete temporary files a writer of ``path`` left when it died mid-save.
+
+    Call only while holding :func:`locked` for ``path``: every live writer holds that
+    lock while its temporary file exists, so any such file found then is a leftover.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = "." + os.path.basename(path) + "."
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))
+                logger.info("Removed %s, left by a save that did not finish", name)
 
 
 @contextlib.contextmanager

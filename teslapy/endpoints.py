@@ -12,6 +12,7 @@ import logging
 import string
 from importlib import resources
 from typing import Dict, Mapping, NamedTuple, Optional
+from urllib.parse import quote
 
 logger = logging.getLogger(__name__)
 
@@ -66,18 +67,36 @@ def get_endpoint(name: str) -> Endpoint:
         raise ValueError(f"Unknown endpoint name {name}") from None
 
 
+def path_segment(name: str, field: str, value: object) -> str:
+    """``value`` as one percent-encoded path segment (``/ ? # %`` and the rest encoded).
+
+    Raises:
+        ValueError: the value is empty, ``.`` or ``..`` (a segment that would change
+            which endpoint is called).
+    """
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise ValueError(f"{name} path variable {field} cannot be {text!r}")
+    return quote(text, safe="")
+
+
 def format_uri(name: str, path_vars: Optional[Mapping[str, object]] = None) -> str:
     """The URI of endpoint ``name`` with its placeholders filled from ``path_vars``.
 
-    Extra path variables are ignored.
+    Each value stays inside its own path segment: it is percent-encoded, so a value
+    such as ``123/command/door_unlock#`` can never reach another endpoint. Extra path
+    variables are ignored.
 
     Raises:
-        ValueError: unknown endpoint name, or a placeholder without a value
-            (``'VEHICLE_DATA requires path variable vehicle_id'``).
+        ValueError: unknown endpoint name, a placeholder without a value
+            (``'VEHICLE_DATA requires path variable vehicle_id'``), or a value that is
+            empty, ``.`` or ``..``.
     """
     endpoint = get_endpoint(name)
     values = dict(path_vars or {})
+    segments = {}
     for field in endpoint.path_variables():
         if values.get(field) is None:
             raise ValueError(f"{name} requires path variable {field}")
-    return endpoint.uri.format(**values)
+        segments[field] = path_segment(name, field, values[field])
+    return endpoint.uri.format(**segments)

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Union
+from typing import Any, ContextManager, Dict, Iterator, List, NamedTuple, Optional, Union
 from urllib.parse import urlsplit
 
 import requests
@@ -21,7 +21,7 @@ from urllib3.util.retry import Retry
 
 from teslapy import __version__, auth, cache, endpoints, errors, login, prompts, transport
 from teslapy._types import (
-    Authenticator, CacheDumper, CacheLoader, CaptchaSolver, FactorSelector, JsonDict,
+    Authenticator, CacheDumper, CacheLoader, CacheLock, CaptchaSolver, FactorSelector,
     PasscodeGetter, Token, TokenUpdater,
 )
 from teslapy.energy import Battery, SolarPanel
@@ -114,7 +114,7 @@ class _PendingSignIn(NamedTuple):
     sso_base: str
 
 
-class Tesla(requests.Session):
+class Tesla(transport.Session):
     """A session with Tesla's cloud for one account (``email``).
 
     Parameters:
@@ -140,12 +140,19 @@ class Tesla(requests.Session):
             ``TESLAPY_STREAMING_BASE_URL``, ``TESLAPY_COMPOSITOR_URL``, then the real
             hosts. An account of the China SSO uses the China Owner API and streaming
             hosts unless these are given.
-        timeout: (optional) seconds to wait for each reply.
+        timeout: (optional) seconds to wait for each piece of a reply (connecting,
+            each read).
+        deadline: (optional) seconds a whole reply may take, however slowly it
+            arrives (default 60; None: no limit); past it ``requests.ReadTimeout``.
         authenticator: (optional) function taking the authorize URL and returning the
             URL the browser ended on (``tesla://auth/callback?code=...``) or the bare
             code; the default opens the browser and reads the pasted URL from stdin.
         token_updater: (optional) function called with the SSO token dict (which holds
             the refresh token) whenever the tokens change.
+        cache_lock: (optional) with ``cache_loader``/``cache_dumper``, a function
+            returning a context manager that holds a lock shared by every process using
+            that store (the default file store locks ``<cache_file>.lock`` itself).
+            Renewals run under it, so one refresh serves them all.
 
     The callbacks and the cache functions are also attributes. ``token`` is the Owner
     API token dict, ``sso_token`` the SSO token dict.
@@ -176,8 +183,11 @@ class Tesla(requests.Session):
         timeout: Optional[float] = DEFAULT_TIMEOUT,
         authenticator: Optional[Authenticator] = None,
         token_updater: Optional[TokenUpdater] = None,
+        cache_lock: Optional[CacheLock] = None,
+        deadline: Optional[float] = transport.DEFAULT_DEADLINE,
     ) -> None:
-        super().__init__()
+        super().__init__(retry=retry, verify=verify, proxy=proxy, user_agent=user_agent,
+                         deadline=deadline)
         if not email:
             raise ValueError("An email is required to identify the Tesla account")
         self.email = email
@@ -190,13 +200,11 @@ class Tesla(requests.Session):
         self.retry = retry
         self.user_agent = user_agent
         self.proxy = proxy
-        transport.configure_session(
-            self, retry=retry, verify=transport.default_verify(verify), user_agent=user_agent,
-            proxies={"http": proxy, "https": proxy} if proxy else None)
         self.timeout = timeout
         self.cache_file = cache_file
         self.cache_loader = cache_loader or self._load_cache_file
         self.cache_dumper = cache_dumper or self._dump_cache_file
+        self.cache_lock = cache_lock
         self.sso_base_url = _with_slash(_setting(sso_base_url, SSO_BASE_URL_ENV, DEFAULT_SSO_BASE_URL))
         self.api_base_url = _with_slash(_setting(api_base_url, API_BASE_URL_ENV, DEFAULT_API_BASE_URL))
         self.streaming_base_url = _setting(
@@ -335,9 +343,13 @@ class Tesla(requests.Session):
                 finally:
                     self._cache_lock_depth -= 1
                 return
-            file_lock = cache.locked(self.cache_file) if self._uses_cache_file() \
-                else contextlib.nullcontext()
-            with file_lock:
+            if self._uses_cache_file():
+                store_lock: ContextManager[None] = cache.locked(self.cache_file)
+            elif self.cache_lock is not None:
+                store_lock = self.cache_lock()
+            else:
+                store_lock = contextlib.nullcontext()
+            with store_lock:
                 self._cache_lock_depth = 1
                 try:
                     yield
@@ -377,6 +389,8 @@ class Tesla(requests.Session):
                 current = {}
             current[self.email] = entry
             self.cache_dumper(current)
+            if self._uses_cache_file():
+                cache.remove_leftovers(self.cache_file)
 
     def _store(self, sso_token: Token, owner_token: Token, sso_base: str) -> Token:
         """Hold and cache new tokens of the account at ``sso_base``; tell the token updater."""
@@ -441,8 +455,8 @@ class Tesla(requests.Session):
         """Tokens from the SSO token endpoint at ``sso_base`` (the one place they are minted)."""
         with self._auth_lock:
             if self._token_client is None:
-                self._token_client = transport.TokenClient(
-                    self._plain_session(), self.verify, proxy=self.proxy, timeout=self.timeout)
+                self._token_client = transport.TokenClient(self._plain_session(),
+                                                           timeout=self.timeout)
             client = self._token_client
         return auth.parse_token_reply(client.post_form(auth.join(sso_base, auth.TOKEN_PATH), form))
 
@@ -498,11 +512,10 @@ class Tesla(requests.Session):
         logger.info("Signed in %s in a browser", self.email)
         return self._store(sso_token, bearer_from_sso(sso_token), sso_base)
 
-    def _plain_session(self) -> requests.Session:
+    def _plain_session(self) -> transport.Session:
         """A new requests session with this one's transport settings and its own cookies."""
-        return transport.configure_session(
-            requests.Session(), retry=self.retry, verify=self.verify,
-            proxies=dict(self.proxies), user_agent=self.user_agent)
+        return transport.Session(retry=self.retry, verify=self.verify, proxy=self.proxy,
+                                 user_agent=self.user_agent, environment=self.environment)
 
     def _sign_in_with_password(self) -> Token:
         assert self.password
@@ -543,8 +556,7 @@ class Tesla(requests.Session):
             raise ResponseError("The SSO token reply holds no usable access token")
         reply = super().request(
             "POST", self._absolute(auth.OWNER_TOKEN_PATH), data=auth.owner_exchange_body(),
-            headers={"Authorization": f"Bearer {access}"}, timeout=self.timeout,
-            verify=self.verify)
+            headers={"Authorization": f"Bearer {access}"}, timeout=self.timeout)
         body = auth.json_object(reply)
         if 400 <= reply.status_code < 500 and body is not None \
                 and body.get("error") == auth.EXCHANGE_RETIRED_ERROR:
@@ -639,6 +651,8 @@ class Tesla(requests.Session):
                 self._refresh()
                 return
             except OAuth2Error as error:
+                if self._adopt_cached_tokens():     # a refresh whose reply was lost elsewhere
+                    return
                 if not self.password:
                     raise
                 logger.info("The SSO refused the refresh token of %s (%s); signing in again",
@@ -677,7 +691,6 @@ class Tesla(requests.Session):
             transport.require_secure(url)
             headers["Authorization"] = f"Bearer {self.token['access_token']}"
         call.setdefault("timeout", self.timeout)
-        call.setdefault("verify", self.verify)
         return super().request(method, url, headers=headers, **call)
 
     def _token_refused(self, response: requests.Response) -> bool:

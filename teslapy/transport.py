@@ -1,8 +1,11 @@
 """The one seam between teslapy and HTTP: adapters, retries, TLS settings and token minting.
 
-Every :class:`requests.Session` teslapy makes (the :class:`~teslapy.session.Tesla`
-session itself and its SSO sign-in session) is set up by :func:`configure_session`,
-which mounts the adapter from :func:`build_adapter` for ``http://`` and ``https://``.
+Every requests session teslapy makes (the :class:`~teslapy.session.Tesla` session
+itself, its SSO sign-in session) is a :class:`Session`: it mounts the adapter from
+:func:`build_adapter` and reads the environment's proxy and CA settings once, when it
+is made (:class:`Environment`), so that a ``verify`` given to the constructor always
+holds (requests would otherwise let ``REQUESTS_CA_BUNDLE`` override it on every
+request) and no request pays for scanning the environment.
 
 Tokens are minted (authorization-code and refresh grants) by :class:`TokenClient`:
 over HTTP/2 with TLS 1.3 for https hosts, the only way Tesla accepts since June 2026
@@ -17,12 +20,16 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import socket
 import ssl
 import threading
-from typing import TYPE_CHECKING, Dict, Optional, Union
+import time
+import urllib.request
+from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple, Union
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
@@ -39,6 +46,12 @@ RETRY_STATUSES = (500, 502, 503, 504)
 RETRY_BACKOFF_FACTOR = 0.3
 #: A CA bundle used when ``verify`` is left at True (e.g. the simulator's own CA).
 CA_BUNDLE_ENV = "TESLAPY_CA_BUNDLE"
+#: Where ``verify=True`` finds a CA bundle, first match wins (then the default store).
+CA_BUNDLE_ENVS = (CA_BUNDLE_ENV, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+#: Seconds one reply may take in all, however slowly it trickles in (``deadline``).
+DEFAULT_DEADLINE = 60.0
+_READ_SIZE = 65536
 
 RetrySetting = Union[int, Retry]
 Verify = Union[bool, str]
@@ -73,30 +86,117 @@ def build_adapter(retry: RetrySetting = 0) -> HTTPAdapter:
 
 
 def default_verify(verify: Verify) -> Verify:
-    """``verify`` as given, except that True means ``TESLAPY_CA_BUNDLE`` when that is set."""
+    """``verify`` as given; True means the first CA bundle of ``CA_BUNDLE_ENVS`` that is set."""
     if verify is True:
-        return os.environ.get(CA_BUNDLE_ENV) or True
+        return next((os.environ[name] for name in CA_BUNDLE_ENVS if os.environ.get(name)), True)
     return verify
 
 
-def configure_session(
-    session: requests.Session,
-    *,
-    retry: RetrySetting = 0,
-    verify: Verify = True,
-    proxies: Optional[dict] = None,
-    user_agent: Optional[str] = None,
-) -> requests.Session:
-    """Mount the teslapy adapter on ``session`` and apply the shared settings."""
-    adapter = build_adapter(retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.verify = verify
-    if proxies:
-        session.proxies.update(proxies)
-    if user_agent:
-        session.headers["User-Agent"] = user_agent
-    return session
+class Environment:
+    """The process environment's proxy and CA settings, read once.
+
+    Parameters:
+        proxy: (optional) a proxy for every request; the environment's are not read then.
+        verify: True, False or a CA bundle path; True takes a bundle from the environment.
+    """
+
+    def __init__(self, proxy: Optional[str] = None, verify: Verify = True) -> None:
+        self.proxy = proxy
+        self.verify = default_verify(verify)
+        self._settings = {} if proxy else urllib.request.getproxies_environment()
+        self._by_origin: Dict[Tuple[str, str], Dict[str, str]] = {}
+
+    def proxies_for(self, url: str) -> Dict[str, str]:
+        """The proxies for ``url`` (``{}`` for none), honouring ``NO_PROXY``."""
+        if self.proxy:
+            return {"http": self.proxy, "https": self.proxy}
+        parts = urlsplit(url)
+        origin = (parts.scheme.lower(), parts.netloc.lower())
+        found = self._by_origin.get(origin)
+        if found is None:
+            chosen = self._settings.get(origin[0]) or self._settings.get("all")
+            bypass = bool(chosen) and urllib.request.proxy_bypass_environment(
+                parts.hostname or "", self._settings)
+            found = {origin[0]: chosen} if chosen and not bypass else {}
+            self._by_origin[origin] = found
+        return found
+
+
+def read_within(response: requests.Response, seconds: Optional[float]) -> None:
+    """Read the whole body of a streamed reply, taking no longer than ``seconds`` in all.
+
+    ``timeout`` bounds each wait for data; a server that sends a byte now and then
+    never trips it, so this bounds the whole body.
+
+    Raises:
+        requests.ReadTimeout: the body did not arrive in time (the connection is closed).
+    """
+    if seconds is None:
+        response.content
+        return
+    end = time.monotonic() + seconds
+    raw = response.raw
+    read_some = getattr(raw, "read1", None)         # urllib3 2: returns what has arrived
+    chunks = []
+    while True:
+        try:
+            chunk = (read_some(_READ_SIZE, decode_content=True) if read_some is not None
+                     else raw.read(1024, decode_content=True))
+        except urllib3.exceptions.ReadTimeoutError as error:
+            response.close()
+            raise requests.ReadTimeout(str(error), response=response) from error
+        except (OSError, urllib3.exceptions.HTTPError) as error:
+            response.close()
+            raise requests.ConnectionError(str(error), response=response) from error
+        if not chunk:
+            break
+        chunks.append(chunk)
+        if time.monotonic() > end:
+            response.close()
+            raise requests.ReadTimeout(
+                f"The reply from {urlsplit(response.url).netloc} took longer than "
+                f"{seconds:g} s in all", response=response)
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+    raw.release_conn()
+
+
+class Session(requests.Session):
+    """A requests session with teslapy's adapter, retries and settings read once.
+
+    Every request gets the ``verify`` and proxies fixed at construction (a request may
+    still pass its own); the environment is not read again. A session made for another
+    one (its sign-in session) shares that one's ``environment``. ``deadline`` bounds
+    the time a whole reply may take (:func:`read_within`).
+    """
+
+    def __init__(self, *, retry: RetrySetting = 0, verify: Verify = True,
+                 proxy: Optional[str] = None, user_agent: Optional[str] = None,
+                 environment: Optional[Environment] = None,
+                 deadline: Optional[float] = DEFAULT_DEADLINE) -> None:
+        super().__init__()
+        self.deadline = deadline
+        self.trust_env = False
+        self.environment = environment or Environment(proxy, verify)
+        self.verify = self.environment.verify if environment is None else verify
+        if proxy:
+            self.proxies.update({"http": proxy, "https": proxy})
+        adapter = build_adapter(retry)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+        if user_agent:
+            self.headers["User-Agent"] = user_agent
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Send a request with the session's ``verify``, the proxies for ``url`` and the deadline."""
+        kwargs.setdefault("verify", self.verify)
+        if not kwargs.get("proxies"):
+            kwargs["proxies"] = self.environment.proxies_for(url)
+        if kwargs.get("stream"):
+            return super().request(method, url, *args, **kwargs)
+        response = super().request(method, url, *args, stream=True, **kwargs)
+        read_within(response, self.deadline)
+        return response
 
 
 def is_loopback_http(url: str) -> bool:
@@ -158,19 +258,18 @@ class TokenClient:
     requests transport. Every reply is a :class:`requests.Response`, whatever carried it.
 
     Parameters:
-        session: a plain requests session for loopback http hosts (closed with this client).
-        verify: True, False or a CA bundle path (as for requests).
-        proxy: (optional) proxy URL; else the environment's proxy for the host.
+        session: a plain :class:`Session` for loopback http hosts (closed with this
+            client); its ``verify`` and proxies are used for the HTTP/2 client too.
         timeout: (optional) seconds for each phase of a request.
     """
 
-    def __init__(self, session: requests.Session, verify: Verify, proxy: Optional[str] = None,
-                 timeout: Optional[float] = None) -> None:
+    def __init__(self, session: Session, timeout: Optional[float] = None) -> None:
         self.session = session
-        self.verify = verify
-        self.proxy = proxy
+        self.verify = session.verify
+        self.proxy: Optional[str] = None
         self.timeout = timeout
         self._client: Optional["httpx.Client"] = None
+        self._checked: Set[Tuple[str, int]] = set()
         self._lock = threading.Lock()
 
     def post_form(self, url: str, form: Dict[str, str]) -> requests.Response:
@@ -185,8 +284,8 @@ class TokenClient:
         """
         require_secure(url)
         if urlsplit(url).scheme.lower() != "https":
-            return self.session.post(url, data=form, allow_redirects=False,
-                                     timeout=self.timeout, verify=self.verify)
+            return self.session.post(url, data=form, allow_redirects=False, timeout=self.timeout)
+        self.proxy = self.session.environment.proxies_for(url).get("https")
         return self._post_http2(url, form)
 
     def close(self) -> None:
@@ -202,17 +301,47 @@ class TokenClient:
             if self._client is None:
                 import httpx
 
-                proxy = self.proxy or requests.utils.select_proxy(
-                    url, requests.utils.get_environ_proxies(url))
+                proxy = self.proxy
                 self._client = httpx.Client(
                     http1=False, http2=True, verify=tls13_context(self.verify), proxy=proxy,
                     trust_env=False, timeout=self.timeout, follow_redirects=False)
             return self._client
 
+    def _check_http2(self, url: str) -> None:
+        """Make sure ``url``'s host offers HTTP/2 over TLS 1.3 before any form is sent.
+
+        Checked once per host with a handshake of its own (not through a proxy, where
+        the proxy's tunnel decides).
+
+        Raises:
+            Http2UnavailableError: the server chose another protocol, or no TLS 1.3.
+            requests.exceptions.SSLError: its certificate is not trusted.
+            requests.ConnectionError, requests.ConnectTimeout: it cannot be reached.
+        """
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or 443
+        if self.proxy or (host, port) in self._checked:
+            return
+        try:
+            with socket.create_connection((host, port), timeout=self.timeout) as raw:
+                with tls13_context(self.verify).wrap_socket(raw, server_hostname=host) as tls:
+                    chosen = tls.selected_alpn_protocol()
+        except socket.timeout as error:
+            raise requests.ConnectTimeout(f"The SSO {parts.netloc} did not answer in time") from error
+        except OSError as error:
+            raise _connection_error(parts.netloc, error) from error
+        if chosen != "h2":
+            raise Http2UnavailableError(
+                f"The SSO {parts.netloc} did not speak HTTP/2 (it offered {chosen or 'nothing'}); "
+                "no token was minted, because Tesla refuses tokens minted over HTTP/1.1. Check "
+                "that no proxy or middlebox stands in the way")
+        self._checked.add((host, port))
+
     def _post_http2(self, url: str, form: Dict[str, str]) -> requests.Response:
         import httpx
 
         host = urlsplit(url).netloc
+        self._check_http2(url)
         try:
             reply = self._http2_client(url).post(url, data=form,
                                                  headers={"Accept": "application/json"})
@@ -232,9 +361,9 @@ class TokenClient:
         return _as_requests_response(reply)
 
 
-def _connection_error(host: str, error: Exception) -> requests.RequestException:
-    """The requests-style error for an httpx transport failure."""
-    cause = error.__cause__ or error.__context__
+def _connection_error(host: str, error: BaseException) -> requests.RequestException:
+    """The requests-style error for a failure to connect (an ``OSError`` or httpx's)."""
+    cause: Optional[BaseException] = error
     while cause is not None and not isinstance(cause, ssl.SSLError):
         cause = cause.__cause__ or cause.__context__
     if isinstance(cause, ssl.SSLCertVerificationError):

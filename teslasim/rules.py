@@ -45,3 +45,33 @@ class Rules:
     def today(self) -> bool:
         """Whether these are the rules of late 2026."""
         return self.era == "2026"
+
+
+def parse_mint_requires(text: str) -> FrozenSet[str]:
+    """Parse a comma-separated minting requirement list such as ``"h2,tls1.3"``.
+
+    Blanks around names and empty items are ignored; ``""`` or ``"none"`` requires
+    nothing. Raises ``ValueError`` naming an unknown requirement.
+    """
+    items = [item.strip().lower() for item in text.split(",")]
+    names = frozenset(item for item in items if item)
+    if names == {"none"}:
+        return frozenset()
+    unknown = sorted(names - set(MINT_REQUIREMENTS))
+    if unknown:
+        raise ValueError(f"unknown minting requirement(s) {', '.join(map(repr, unknown))}; "
+                         f"choose from {', '.join(MINT_REQUIREMENTS)} or none")
+    return names
+
+
+def as_rules(rules: "Rules | str | None") -> Optional[Rules]:
+    """``rules`` as a :class:`Rules`: a Rules as is, an era name, or None.
+
+    Raises ``ValueError`` for an unknown era and ``TypeError`` for anything else.
+    """
+    if rules is None or isinstance(rules, Rules):
+        return rules
+    if isinstance(rules, str):
+        return Rules.named(rules)
+    raise TypeError(f"rules must be a Rules or one of {', '.join(ERAS)}, "
+                    f"not {type(rules).__name__}")

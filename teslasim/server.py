@@ -8,6 +8,10 @@ the URLs are known at once and clients may connect immediately::
         requests.get(sim.urls["api_base_url"] + "status")   # 'ok'
         sim.world.clock.advance(3600)
         sim.faults.add(service="api", path="vehicle_data", status=503)
+
+Under the 2026 rules (``running(rules="2026")``) the two SSO listeners serve HTTPS with
+HTTP/2 by ALPN, with a certificate from a CA made at start (``sim.ca_file``, removed at
+stop); see :mod:`teslasim.tls`. The other services stay plain http/ws in both eras.
 """
 from __future__ import annotations
 
@@ -23,7 +27,10 @@ from hypercorn.config import Config
 
 from teslasim.app import SERVICES, create_apps
 from teslasim.faults import FaultPlan
+from teslasim.routes.sso import issue_refresh_token
+from teslasim.rules import Rules, as_rules
 from teslasim.state import World
+from teslasim.tls import LOOPBACK_NAMES, Certificates, ConnectionInfoMiddleware, TlsFront
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +41,15 @@ ENV_KEYS = {
     "TESLAPY_API_BASE_URL": "api_base_url",
     "TESLAPY_STREAMING_BASE_URL": "streaming_base_url",
     "TESLAPY_COMPOSITOR_URL": "compositor_url",
+    "TESLAPY_SSO_CN_BASE_URL": "sso_cn_base_url",
+    "TESLAPY_API_CN_BASE_URL": "api_cn_base_url",
+    "TESLAPY_STREAMING_CN_BASE_URL": "streaming_cn_base_url",
 }
+#: The environment variable naming the CA file that signed the SSO's certificate (2026).
+CA_BUNDLE_ENV = "TESLAPY_CA_BUNDLE"
+#: Services served over TLS under the 2026 rules.
+TLS_SERVICES = ("sso", "sso_cn")
+INTERNAL_HOST = "127.0.0.1"
 
 
 def _url_host(host: str) -> str:
@@ -56,28 +71,45 @@ class Simulator:
     """The running simulator: its world, URLs, client environment and fault plan.
 
     ``port=0`` picks free ports; any other ``port`` P gives sso P, sso_cn P+1, api P+2,
-    streaming P+3, compositor P+4, api_cn P+5 and streaming_cn P+6. Raises
-    ``OSError`` when a port cannot be bound.
+    streaming P+3, compositor P+4, api_cn P+5 and streaming_cn P+6. ``rules`` (a
+    :class:`Rules` or ``"2021"``/``"2026"``) replaces the world's rules; by default the
+    world keeps its own (a new demo world plays 2021). Under the 2026 rules the SSO
+    URLs are ``https://`` and ``ca_file`` is the CA to trust (else None). Raises
+    ``OSError`` when a port cannot be bound, ``ValueError`` for unknown rules.
     """
 
     def __init__(self, world: Optional[World] = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
-        self.world = world if world is not None else World.demo()
+                 port: int = 0, rules: "Rules | str | None" = None) -> None:
+        rules = as_rules(rules)
+        if world is None:
+            world = World.demo(rules=rules)
+        elif rules is not None:
+            world.rules = rules
+        self.world = world
         self.host = host
         self.faults = FaultPlan()
+        self.tls = world.rules.today
         self._sockets: dict[str, socket.socket] = {}
+        self._internal: dict[str, socket.socket] = {}
+        self._certificates: Optional[Certificates] = None
         try:
             for index, service in enumerate(SERVICES):
                 self._sockets[service] = _listen(host, port + index if port else 0)
-        except OSError:
+            if self.tls:
+                for service in TLS_SERVICES:
+                    self._internal[service] = _listen(INTERNAL_HOST, 0)
+                self._certificates = Certificates(LOOPBACK_NAMES + (_url_host(host),))
+        except BaseException:
             self._close_sockets()
             raise
+        self.ca_file = self._certificates.ca_file if self._certificates else None
         ports = {name: sock.getsockname()[1] for name, sock in self._sockets.items()}
         self.ports = ports
         base = "http://" + _url_host(host)
+        sso = ("https://" if self.tls else "http://") + _url_host(host)
         self.urls = {
-            "sso_base_url": f"{base}:{ports['sso']}/",
-            "sso_cn_base_url": f"{base}:{ports['sso_cn']}/",
+            "sso_base_url": f"{sso}:{ports['sso']}/",
+            "sso_cn_base_url": f"{sso}:{ports['sso_cn']}/",
             "api_base_url": f"{base}:{ports['api']}/",
             "streaming_base_url": f"ws://{_url_host(host)}:{ports['streaming']}/streaming/",
             "compositor_url": f"{base}:{ports['compositor']}/v1/compositor/",
@@ -85,24 +117,46 @@ class Simulator:
             "streaming_cn_base_url": f"ws://{_url_host(host)}:{ports['streaming_cn']}/streaming/",
         }
         self.env = {name: self.urls[key] for name, key in ENV_KEYS.items()}
+        if self.ca_file:
+            self.env[CA_BUNDLE_ENV] = self.ca_file
         self.apps = create_apps(self.world, self.urls, self.faults)
+        self._fronts: dict[str, TlsFront] = {}
         self._thread: Optional[threading.Thread] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._stop: Optional[asyncio.Event] = None
         self._started = threading.Event()
         self.error: Optional[BaseException] = None
 
+    @property
+    def rules(self) -> Rules:
+        """The rules the world in service follows."""
+        return self.world.rules
+
     def reset(self, world: Optional[World] = None) -> World:
         """Serve a fresh demo world (or ``world``) on every service and clear all faults.
 
-        The fresh demo world keeps the rules of the world it replaces.
+        The fresh demo world keeps the rules of the world it replaces. Raises
+        ``ValueError`` when ``world`` follows the rules of another era than the
+        listeners serve (2026 needs TLS at the SSO, 2021 plain http).
         """
-        world = world if world is not None else World.demo(rules=self.world.rules)
+        if world is None:
+            world = World.demo(rules=self.world.rules)
+        elif world.rules.today != self.tls:
+            raise ValueError(f"this simulator serves the {self.world.rules.era} rules; "
+                             f"start another one for a world of {world.rules.era}")
         self.world = world
         for app in self.apps.values():
             app.state.world = world
         self.faults.clear()
         return world
+
+    def refresh_token_for(self, email: str) -> str:
+        """A fresh refresh token of the account ``email``, good for one refresh grant.
+
+        It belongs to the SSO of the account's region. Raises ``ValueError`` for an
+        unknown account.
+        """
+        return issue_refresh_token(self.world, email, self.urls)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -140,14 +194,17 @@ class Simulator:
         self.stop()
 
     def _close_sockets(self) -> None:
-        for sock in self._sockets.values():
+        for sock in [*self._sockets.values(), *self._internal.values()]:
             if sock.fileno() != -1:
                 sock.close()
+        if self._certificates is not None:
+            self._certificates.remove()
 
     def _config(self, service: str) -> Config:
         config = Config()
         # Hypercorn takes the listening socket over: it closes it when serving ends.
-        config.bind = [f"fd://{self._sockets[service].detach()}"]
+        listener = self._internal.get(service) or self._sockets[service]
+        config.bind = [f"fd://{listener.detach()}"]
         config.accesslog = None
         config.errorlog = logging.getLogger("teslasim.hypercorn")
         config.graceful_timeout = 1.0
@@ -168,28 +225,51 @@ class Simulator:
             finally:
                 loop.close()
 
+    async def _start_tls_fronts(self) -> dict:
+        """Put a TLS front on each public SSO socket; the ASGI apps that see its facts."""
+        apps = dict(self.apps)
+        if self._certificates is None:
+            return apps
+        context = self._certificates.server_context()
+        for service, internal in self._internal.items():
+            front = TlsFront(context, (INTERNAL_HOST, internal.getsockname()[1]))
+            await front.start(self._sockets[service])
+            self._fronts[service] = front
+            apps[service] = ConnectionInfoMiddleware(self.apps[service], front)
+        return apps
+
     async def _serve_all(self) -> None:
         self._stop = asyncio.Event()
+        apps = await self._start_tls_fronts()
         configs = {service: self._config(service) for service in SERVICES}
 
         async def serve_one(service: str) -> None:
             try:
-                await serve(self.apps[service], configs[service],
+                await serve(apps[service], configs[service],
                             shutdown_trigger=self._stop.wait)
             except BaseException:
                 self._stop.set()        # one service failing stops them all
                 raise
 
+        async def stop_fronts() -> None:
+            await self._stop.wait()
+            for front in self._fronts.values():
+                await front.stop()
+
         tasks = [asyncio.ensure_future(serve_one(service)) for service in SERVICES]
+        tasks.append(asyncio.ensure_future(stop_fronts()))
         asyncio.get_running_loop().call_soon(self._started.set)
         await asyncio.gather(*tasks)
 
 
 @contextmanager
-def running(world: Optional[World] = None, host: str = "127.0.0.1",
-            port: int = 0) -> Iterator[Simulator]:
-    """Serve the simulator in a background thread for the ``with`` block, then stop it."""
-    simulator = Simulator(world, host, port)
+def running(world: Optional[World] = None, host: str = "127.0.0.1", port: int = 0,
+            rules: "Rules | str | None" = None) -> Iterator[Simulator]:
+    """Serve the simulator in a background thread for the ``with`` block, then stop it.
+
+    The arguments are those of :class:`Simulator`.
+    """
+    simulator = Simulator(world, host, port, rules)
     simulator.start()
     try:
         yield simulator

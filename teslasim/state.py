@@ -212,6 +212,7 @@ class SsoTransaction:
     submits: int = 0
     mfa_verified: bool = False
     mfa_failures: int = 0
+    browser_challenge: str = ""     # 2026: the page script turns it into the proof field
 
 
 @dataclass
@@ -233,7 +234,11 @@ class AuthCode:
 
 @dataclass
 class RefreshGrant:
-    """An SSO refresh token. Rotated on use; a used one works ``refresh_grace_period`` longer."""
+    """An SSO refresh token, rotated on use.
+
+    Under the 2021 rules a used one works ``refresh_grace_period`` longer; under the
+    2026 rules it is single use.
+    """
 
     email: str
     region: str
@@ -242,6 +247,20 @@ class RefreshGrant:
     issued_at: float
     used_at: Optional[float] = None
     revoked: bool = False
+
+
+@dataclass
+class TokenMint:
+    """How one token was minted at the SSO token endpoint (what the 2026 gate looks at)."""
+
+    grant_type: str                 # "authorization_code" or "refresh_token"
+    email: str
+    region: str                     # region of the SSO that minted it
+    http_version: Optional[str]     # "1.1" or "2", as the server saw it
+    tls_version: Optional[str]      # "TLSv1.2", "TLSv1.3" or None (plain http)
+    alpn: Optional[str]             # "h2", "http/1.1" or None
+    marked: bool                    # the Owner API refuses tokens minted this way (2026)
+    at: float
 
 
 class World:
@@ -276,6 +295,7 @@ class World:
         self.auth_codes: dict[str, AuthCode] = {}
         self.refresh_grants: dict[str, RefreshGrant] = {}
         self.used_passcodes: set[tuple[str, int]] = set()   # (factor id, time step)
+        self.token_mints: list[TokenMint] = []             # every token minted, in order
 
     # -- construction -------------------------------------------------------
 

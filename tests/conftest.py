@@ -13,7 +13,9 @@ DEMO_EMAIL = "elon@tesla.com"
 DEMO_PASSWORD = "starship"
 ENV_NAMES = (
     "TESLAPY_SSO_BASE_URL", "TESLAPY_API_BASE_URL",
-    "TESLAPY_STREAMING_BASE_URL", "TESLAPY_COMPOSITOR_URL",
+    "TESLAPY_STREAMING_BASE_URL", "TESLAPY_COMPOSITOR_URL", "TESLAPY_SSO_CN_BASE_URL",
+    "TESLAPY_API_CN_BASE_URL", "TESLAPY_STREAMING_CN_BASE_URL", "TESLAPY_CA_BUNDLE",
+    "TESLAPY_DEMO_REFRESH_TOKEN",
 )
 
 
@@ -31,6 +33,20 @@ def live_server():
     """The simulator served by Hypercorn on loopback ports for the whole session."""
     with running() as simulator:
         yield simulator
+
+
+@pytest.fixture(scope="session")
+def live_server_2026():
+    """The simulator under the 2026 rules (TLS + HTTP/2 at the SSO) for the whole session."""
+    with running(rules="2026") as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sim_2026(live_server_2026):
+    """The 2026 simulator with a fresh demo world and no faults."""
+    live_server_2026.reset()
+    return live_server_2026
 
 
 @pytest.fixture

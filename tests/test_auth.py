@@ -260,3 +260,24 @@ def test_any_token_reply_gives_a_token_or_a_typed_error(status, body):
 def test_a_deeply_nested_token_reply_is_a_response_error():
     with pytest.raises(teslapy.ResponseError, match="not a JSON object"):
         auth.parse_token_reply(reply(200, b"[" * 100000))
+
+
+@pytest.mark.parametrize("page", ["<![ ]>", "<!DOCTYPE", "<html><![if x]>"])
+def test_markup_the_html_parser_cannot_read_is_a_response_error(page):
+    try:
+        form = auth.parse_form(page)
+    except teslapy.ResponseError as error:
+        assert "not HTML teslapy can read" in str(error)
+    else:
+        assert form == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_page_gives_inputs_or_a_response_error(page):
+    try:
+        auth.parse_form(page)
+        auth.has_inputs(page)
+        auth.parse_messages(page)
+    except teslapy.ResponseError:
+        pass

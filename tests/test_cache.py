@@ -228,3 +228,23 @@ def test_the_sqlite_loader_and_dumper_from_the_readme_work(sim, sim_env, tmp_pat
         assert tesla.authorized and tesla.token["access_token"] == token
         assert tesla.vehicle_list()
     assert sso.hits == 0
+
+
+def test_a_deeply_nested_cache_file_is_moved_aside(cache_file):
+    with open(cache_file, "w") as out:
+        out.write("[" * 100000)
+    assert cache.load_cache_file(cache_file) == {}
+    assert not os.path.exists(cache_file)
+    (aside,) = [name for name in os.listdir(os.path.dirname(cache_file)) if ".corrupt-" in name]
+    with open(os.path.join(os.path.dirname(cache_file), aside)) as kept:
+        assert kept.read() == "[" * 100000
+
+
+def test_the_next_save_removes_what_a_killed_writer_left(tesla, cache_file):
+    directory = os.path.dirname(cache_file)
+    leftover = os.path.join(directory, ".cache.json.abc123.tmp")
+    with open(leftover, "w") as out:
+        out.write('{"elon@tesla.com": {"sso": {"refresh_token": "secret"}}}')
+    tesla.refresh_token()
+    assert not os.path.exists(leftover)
+    assert sorted(os.listdir(directory)) == ["cache.json", "cache.json.lock"]

@@ -105,3 +105,47 @@ def test_api_rejects_bad_names_and_non_json_endpoints_before_any_request(tmp_pat
         with pytest.raises(NotImplementedError, match="^Endpoint REFERRAL_PAGE not implemented$"):
             tesla.api("REFERRAL_PAGE")
         assert not (tmp_path / "c.json").exists()
+
+
+# -- path variables stay in their segment -------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@pytest.mark.parametrize("value", ["../../x", "123/command/door_unlock#", "1/command/door_unlock?",
+                                   "%2e%2e", "a b", "ü"])
+def test_a_path_variable_is_one_segment_whatever_it_holds(value):
+    uri = endpoints.format_uri("VEHICLE_DATA", {"vehicle_id": value})
+    segments = uri.split("/")
+    assert segments[:3] == ["api", "1", "vehicles"] and segments[4:] == ["vehicle_data"]
+    assert "?" not in uri and "#" not in uri
+    from urllib.parse import unquote
+    assert unquote(segments[3]) == value
+
+
+@pytest.mark.parametrize("value", ["", ".", ".."])
+def test_path_variables_that_would_move_the_path_are_refused(value):
+    with pytest.raises(ValueError, match="VEHICLE_DATA path variable vehicle_id cannot be"):
+        endpoints.format_uri("VEHICLE_DATA", {"vehicle_id": value})
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=False)))
+def test_no_value_ever_leaves_its_segment(value):
+    try:
+        uri = endpoints.format_uri("REMOVE_ENERGY_SITE_SHARE_USER", {"site_id": value, "user_id": 7})
+    except ValueError:
+        assert str(value) in ("", ".", "..")
+        return
+    segments = uri.split("/")
+    assert len(segments) == 6 and segments[3] not in ("", ".", "..") and segments[4:] == ["users", "7"]
+    assert not set("?#") & set(uri)
+
+
+def test_a_hostile_vehicle_id_reaches_only_its_own_endpoint(tesla, sim, world):
+    car = tesla.vehicle_list()[0]
+    car.command("LOCK")
+    unlock = sim.faults.add(service="api", path="/command/door_unlock$", status=None, times=None)
+    with pytest.raises(teslapy.HTTPError, match="404"):
+        tesla.api("VEHICLE_DATA", {"vehicle_id": f"{car['id_s']}/command/door_unlock#"})
+    assert unlock.hits == 0 and world.vehicles[0].data["vehicle_state"]["locked"] is True

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -133,6 +134,39 @@ def test_the_proxy_and_user_agent_carry_the_login_and_the_api_calls(make_tesla, 
     assert re.fullmatch(r"[A-Za-z0-9._~-]{43,128}", verifier)
     digest = hashlib.sha256(verifier.encode()).digest()
     assert authorize["code_challenge"] == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def test_the_environment_s_proxy_is_read_once_when_the_session_is_made(make_tesla, sim, proxy, monkeypatch):
+    url, seen = proxy
+    monkeypatch.setenv("HTTP_PROXY", url)
+    monkeypatch.delenv("NO_PROXY")
+    tesla = make_tesla()
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")     # later changes do not count
+    tesla.fetch_token()
+    assert tesla.vehicle_list()
+    assert [urlsplit(target).path for _, target, _, _ in seen][-1] == "/api/1/vehicles"
+
+
+def test_no_proxy_is_honoured(make_tesla, sim, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")     # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    tesla = make_tesla()
+    tesla.fetch_token()
+    assert tesla.vehicle_list()
+
+
+def test_an_explicit_verify_holds_against_the_ca_bundle_variables(tmp_path, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "env.pem"))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "curl.pem"))
+    with teslapy.Tesla("a@b.c", verify=False, cache_file=str(tmp_path / "c.json")) as tesla:
+        assert tesla.verify is False
+    with teslapy.Tesla("a@b.c", verify="mine.pem", cache_file=str(tmp_path / "c.json")) as tesla:
+        assert tesla.verify == "mine.pem"
+    with teslapy.Tesla("a@b.c", cache_file=str(tmp_path / "c.json")) as tesla:
+        assert tesla.verify == str(tmp_path / "env.pem")        # True: the environment's bundle
+    monkeypatch.setenv("TESLAPY_CA_BUNDLE", str(tmp_path / "sim.pem"))
+    with teslapy.Tesla("a@b.c", cache_file=str(tmp_path / "c.json")) as tesla:
+        assert tesla.verify == str(tmp_path / "sim.pem")
 
 
 def test_the_package_exports_its_classes_and_the_request_and_oauth_errors(tmp_path):
@@ -528,3 +562,91 @@ def test_threads_hitting_an_expired_token_together_refresh_it_once(tesla, sim, w
         thread.join(30)
     assert results == [3, 3, 3, 3]
     assert token_calls.hits == 1
+
+
+# -- a reply trickled in is bounded by the deadline -------------------------------------------
+
+
+class Trickle(http.server.BaseHTTPRequestHandler):
+    """Answers with headers at once, then one byte of the body every 0.05 s (1 s in all)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = b'{"response": "slow"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_trickled_reply_ends_at_the_deadline_not_after_every_byte(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with teslapy.Tesla("a@b.c", cache_file=str(tmp_path / "c.json"), api_base_url=base,
+                           timeout=1) as tesla:
+            tesla.deadline = 0.3
+            with pytest.raises(requests.ReadTimeout, match=r"took longer than 0.3 s in all"):
+                tesla.get("status", withhold_token=True)
+            tesla.deadline = None
+            assert tesla.get("status", withhold_token=True) == {"response": "slow"}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_no_repr_shows_a_secret(tesla):
+    car = tesla.vehicle_list()[0]
+    assert car["tokens"] and all(token not in repr(car) for token in car["tokens"])
+    assert repr(car).startswith("Vehicle({") and "'tokens': '***'" in repr(car)
+    assert tesla.token["access_token"] not in repr(tesla.api("PRODUCT_LIST"))
+
+
+def test_a_rate_limited_refresh_keeps_the_token_and_never_signs_in(tesla, sim):
+    held = dict(tesla.token), dict(tesla.sso_token)
+    limited = sim.faults.add(service="sso", path="/oauth2/v3/token$", status=429,
+                             headers={"Retry-After": "30"}, times=None)
+    signs_in = sim.faults.add(service="sso", path="/oauth2/v3/authorize$", status=None, times=None)
+    with pytest.raises(teslapy.RateLimitError) as caught:
+        tesla.refresh_token()
+    assert caught.value.retry_after == 30.0
+    tesla.token["created_at"] = 1                      # expired: the next call must renew
+    with pytest.raises(teslapy.RateLimitError):
+        tesla.vehicle_list()
+    assert limited.hits == 2 and signs_in.hits == 0
+    assert tesla.sso_token == held[1]
+
+
+def test_a_custom_store_gets_its_lock_around_every_renewal(make_tesla, sim, tmp_path):
+    import contextlib
+
+    store: dict = {}
+    events = []
+
+    @contextlib.contextmanager
+    def lock():
+        events.append("lock")
+        yield
+        events.append("unlock")
+
+    tesla = make_tesla(cache_loader=lambda: json.loads(json.dumps(store)),
+                       cache_dumper=lambda data: store.update(json.loads(json.dumps(data))),
+                       cache_lock=lock)
+    tesla.fetch_token()
+    events.clear()
+    tesla.token["created_at"] = 1
+    assert tesla.vehicle_list()
+    assert events == ["lock", "unlock"]
+    assert store["elon@tesla.com"]["ownerapi"]["access_token"] == tesla.token["access_token"]

@@ -5,7 +5,17 @@ that need one), MFA with TOTP factors, the callback redirect with a single-use c
 the token endpoint (authorization_code and refresh_token grants, rotating refresh
 tokens) and the region redirect between the global and the China host.
 
-The session cookie ``tesla-auth.sid`` is set without ``Secure`` because the
+The world's rules pick the era. 2021: the callback may be ``tesla://auth/callback``
+or ``https://auth.tesla.com/void/callback``, and a used refresh token works for a
+grace period. 2026: only ``tesla://auth/callback`` (anything else gets Tesla's HTML
+error page); the sign-in form needs the proof its page script computes (a stand-in
+for reCAPTCHA: without it, "Recaptcha is required" and the password is not checked);
+refresh tokens are single use (a reused one answers 401 ``login_required``); and a
+token minted over a connection lacking what ``rules.mint_requires`` names (HTTP/2,
+TLS 1.3) is marked, which the Owner API refuses. Every mint is recorded in
+``world.token_mints``.
+
+The session cookie ``tesla-auth.sid`` is set without ``Secure`` because the 2021
 simulator serves plain HTTP on loopback.
 """
 from __future__ import annotations
@@ -27,12 +37,17 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from teslasim import captcha, sso_pages, totp
-from teslasim.state import AuthCode, RefreshGrant, SsoTransaction, World
+from teslasim.state import AuthCode, RefreshGrant, SsoTransaction, TokenMint, World
+from teslasim.tls import SCOPE_KEY
 
 logger = logging.getLogger(__name__)
 
 CLIENT_ID = "ownerapi"
-REDIRECT_URIS = ("https://auth.tesla.com/void/callback", "tesla://auth/callback")
+#: The callback Tesla's app registers; the only one accepted under the 2026 rules.
+APP_CALLBACK = "tesla://auth/callback"
+#: The callback of 2021 clients, refused for ``ownerapi`` since April 2026.
+VOID_CALLBACK = "https://auth.tesla.com/void/callback"
+CALLBACKS = {"2021": (APP_CALLBACK, VOID_CALLBACK), "2026": (APP_CALLBACK,)}
 DEFAULT_SCOPE = "openid email offline_access"
 SESSION_COOKIE = "tesla-auth.sid"
 SESSION_MAX_AGE = 3 * 24 * 3600
@@ -41,6 +56,7 @@ VERIFIER_PATTERN = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 MSG_INVALID_CREDENTIALS = "Invalid credentials"
 MSG_CAPTCHA_REQUIRED = "Captcha is required"
 MSG_CAPTCHA_MISMATCH = "Captcha does not match"
+MSG_RECAPTCHA_REQUIRED = "Recaptcha is required"
 MSG_OTHER_REGION = "This account is registered in another region; sign in on that region's site"
 
 
@@ -92,6 +108,12 @@ def _sso_error(status: int, error: str, description: str, request: Request) -> J
     return JSONResponse({"error": error, "error_description": description,
                          "error_uri": f"{_base_url(request)}error/reference/{reference}"},
                         status_code=status)
+
+
+def _login_required() -> JSONResponse:
+    """Tesla's answer to a refresh token that was already used (2026)."""
+    return JSONResponse({"error": "login_required", "error_description": "Login required",
+                         "referenceID": secrets.token_hex(16)}, status_code=401)
 
 
 def _mfa_error(status: int, code: str, message: str) -> JSONResponse:
@@ -150,7 +172,10 @@ async def authorize_form(request: Request) -> Response:
     state = query.get("state", "")
     if client_id != CLIENT_ID:
         return _sso_error(400, "invalid_client", "Unknown client_id", request)
-    if redirect_uri not in REDIRECT_URIS:
+    if redirect_uri not in CALLBACKS[world.rules.era]:
+        if world.rules.today:
+            return HTMLResponse(sso_pages.redirect_uri_error_page(secrets.token_hex(16)),
+                                status_code=400)
         return _sso_error(400, "invalid_request",
                           "The 'redirect_uri' supplied is not registered for this 'client_id'",
                           request)
@@ -182,6 +207,7 @@ async def authorize_form(request: Request) -> Response:
         code_challenge=query["code_challenge"], scope=query.get("scope", DEFAULT_SCOPE),
         login_hint=login_hint, csrf=secrets.token_urlsafe(27),
         captcha_required=account is not None and account.captcha == "always",
+        browser_challenge=secrets.token_hex(16) if world.rules.today else "",
     )
     with world.lock:
         world.transactions[transaction.transaction_id] = transaction
@@ -241,6 +267,9 @@ async def authorize_submit(request: Request) -> Response:
     account = world.account(identity)
     with world.lock:
         transaction.submits += 1
+        if transaction.browser_challenge and not sso_pages.proof_matches(
+                transaction.browser_challenge, _text(form.get(sso_pages.PROOF_FIELD))):
+            return _form_again(transaction, {"recaptcha": MSG_RECAPTCHA_REQUIRED}, identity)
         if account is not None and account.captcha == "always":
             transaction.captcha_required = True
         if account is not None and account.captcha == "after_submit" \
@@ -345,29 +374,80 @@ async def mfa_verify(request: Request) -> Response:
 
 # -- token endpoint -----------------------------------------------------------------
 
-def _token_reply(request: Request, email: str, client_id: str, scope: str, region: str,
-                 state: Optional[str], amr: list) -> tuple[dict, str]:
-    """New access, refresh and id tokens; returns (reply, refresh token)."""
-    world = _world(request)
+def _subject(world: World, email: str) -> str:
     account = world.account(email)
+    return str(uuid.uuid5(uuid.NAMESPACE_URL,
+                          f"teslasim:{account.user_id if account else email}"))
+
+
+def _new_refresh_token(world: World, email: str, client_id: str, scope: str, region: str,
+                       issuer: str) -> str:
+    """Mint a refresh token and register its grant (call with ``world.lock`` held)."""
     now = world.clock.now()
+    refresh = mint_jwt(world, {"iss": issuer, "sub": _subject(world, email), "iat": int(now),
+                               "aud": issuer + "/token", "jti": secrets.token_hex(12),
+                               "scp": scope.split()})
+    world.refresh_grants[refresh] = RefreshGrant(email=email, region=region,
+                                                 client_id=client_id, scope=scope,
+                                                 issued_at=now)
+    return refresh
+
+
+def issue_refresh_token(world: World, email: str, urls: dict) -> str:
+    """A refresh token of ``email`` from the SSO of its region, as if it signed in.
+
+    Raises ``ValueError`` for an unknown account.
+    """
+    account = world.account(email)
+    if account is None:
+        raise ValueError(f"no account {email!r} in this world")
+    base = urls["sso_cn_base_url"] if account.region == "cn" else urls["sso_base_url"]
+    with world.lock:
+        return _new_refresh_token(world, account.email, CLIENT_ID, DEFAULT_SCOPE,
+                                  account.region, base + "oauth2/v3")
+
+
+def _minting_mark(request: Request, grant_type: str, email: str) -> TokenMint:
+    """How this request reached the token endpoint, and whether that marks its tokens."""
+    world = _world(request)
+    http_version = request.scope.get("http_version")
+    tls = request.scope.get(SCOPE_KEY) or {}
+    tls_version = tls.get("tls_version")
+    lacking = set()
+    if http_version != "2":
+        lacking.add("h2")
+    if tls_version != "TLSv1.3":
+        lacking.add("tls1.3")
+    marked = world.rules.today and bool(lacking & world.rules.mint_requires)
+    return TokenMint(grant_type=grant_type, email=email, region=_region(request),
+                     http_version=http_version, tls_version=tls_version,
+                     alpn=tls.get("alpn"), marked=marked, at=world.clock.now())
+
+
+def _token_reply(request: Request, grant_type: str, email: str, client_id: str, scope: str,
+                 state: Optional[str], amr: list) -> tuple[dict, str]:
+    """New access, refresh and id tokens; returns (reply, access token).
+
+    Call with ``world.lock`` held.
+    """
+    world = _world(request)
+    mint = _minting_mark(request, grant_type, email)
+    now = mint.at
     lifetime = world.settings.access_token_lifetime
     issuer = _issuer(request)
-    subject = str(uuid.uuid5(uuid.NAMESPACE_URL, f"teslasim:{account.user_id if account else email}"))
-    common = {"iss": issuer, "sub": subject, "iat": int(now), "jti": secrets.token_hex(12)}
+    common = {"iss": issuer, "sub": _subject(world, email), "iat": int(now)}
     access = mint_jwt(world, {
         **common, "aud": [request.app.state.urls["api_base_url"], issuer + "/userinfo"],
-        "scp": scope.split(), "amr": amr, "exp": int(now + lifetime), "auth_time": int(now),
-        "azp": client_id, "ou_code": "CN" if region == "cn" else "NA"})
-    refresh = mint_jwt(world, {**common, "aud": issuer + "/token",
-                               "jti": secrets.token_hex(12), "scp": scope.split()})
+        "jti": secrets.token_hex(12), "scp": scope.split(), "amr": amr,
+        "exp": int(now + lifetime), "auth_time": int(now), "azp": client_id,
+        "ou_code": "CN" if mint.region == "cn" else "NA"})
+    refresh = _new_refresh_token(world, email, client_id, scope, mint.region, issuer)
     id_token = mint_jwt(world, {**common, "aud": client_id, "email": email,
+                                "jti": secrets.token_hex(12),
                                 "exp": int(now + lifetime), "auth_time": int(now)})
-    world.add_bearer(access, email, kind="sso", lifetime=lifetime)
-    with world.lock:
-        world.refresh_grants[refresh] = RefreshGrant(email=email, region=region,
-                                                     client_id=client_id, scope=scope,
-                                                     issued_at=now)
+    world.add_bearer(access, email, kind="sso", lifetime=lifetime, region=mint.region,
+                     marked=mint.marked)
+    world.token_mints.append(mint)
     reply = {"access_token": access, "refresh_token": refresh, "id_token": id_token,
              "expires_in": lifetime, "token_type": "Bearer"}
     if state is not None:
@@ -431,8 +511,8 @@ def _code_grant(request: Request, params: dict) -> Response:
                               "The code_verifier does not match the code_challenge", request)
         account = world.account(record.email)
         amr = ["pwd", "mfa", "otp"] if account and account.factors else ["pwd"]
-        reply, access = _token_reply(request, record.email, client_id, record.scope,
-                                     record.region, record.state, amr)
+        reply, access = _token_reply(request, "authorization_code", record.email, client_id,
+                                     record.scope, record.state, amr)
         record.access_tokens.append(access)
     return JSONResponse(reply)
 
@@ -457,14 +537,16 @@ def _refresh_grant(request: Request, params: dict) -> Response:
         if grant.region != _region(request):
             return _sso_error(400, "invalid_grant",
                               "The refresh_token was issued by another region's SSO", request)
+        if grant.used_at is not None and world.rules.today:
+            return _login_required()
         if grant.used_at is not None \
                 and now > grant.used_at + world.settings.refresh_grace_period:
             return _sso_error(400, "invalid_grant",
                               "The refresh_token has already been used", request)
         if grant.used_at is None:
             grant.used_at = now
-        reply, _access = _token_reply(request, grant.email, client_id, grant.scope,
-                                      grant.region, None, ["pwd"])
+        reply, _access = _token_reply(request, "refresh_token", grant.email, client_id,
+                                      grant.scope, None, ["pwd"])
     return JSONResponse(reply)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -11,17 +12,24 @@ import threading
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
+from teslasim.__main__ import export_lines
 from teslasim.server import Simulator, running
 from teslasim.state import World
 
 ENV_NAMES = ["TESLAPY_SSO_BASE_URL", "TESLAPY_API_BASE_URL", "TESLAPY_STREAMING_BASE_URL",
-             "TESLAPY_COMPOSITOR_URL"]
+             "TESLAPY_COMPOSITOR_URL", "TESLAPY_SSO_CN_BASE_URL", "TESLAPY_API_CN_BASE_URL",
+             "TESLAPY_STREAMING_CN_BASE_URL"]
 
 
 def test_urls_and_env_describe_seven_listeners(sim):
     assert list(sim.env) == ENV_NAMES
     assert sim.env["TESLAPY_API_BASE_URL"] == sim.urls["api_base_url"]
+    assert sim.env["TESLAPY_SSO_CN_BASE_URL"] == sim.urls["sso_cn_base_url"]
+    assert sim.env["TESLAPY_STREAMING_CN_BASE_URL"] == sim.urls["streaming_cn_base_url"]
+    assert sim.rules.era == "2021" and sim.ca_file is None
     assert sim.urls["streaming_base_url"].startswith("ws://127.0.0.1:")
     assert sim.urls["streaming_base_url"].endswith("/streaming/")
     assert sim.urls["compositor_url"].endswith("/v1/compositor/")
@@ -80,30 +88,96 @@ def signs_in(sso: str, email: str, password: str) -> bool:
     return reply.status_code == 302 and "code=" in reply.headers["Location"]
 
 
-def test_python_m_teslasim_prints_env_serves_and_stops_on_sigint(tmp_path):
-    fleet = tmp_path / "fleet.json"
-    fleet.write_text(json.dumps({"accounts": [
-        {"email": "own@fleet.test", "password": "pw", "user_id": 5}]}))
+def start_teslasim(*args: str) -> tuple[subprocess.Popen, list[str]]:
+    """``python -m teslasim ARGS``, and the lines it printed up to ``ready``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TESLAPY_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "teslasim", "--port", "0", "--fleet", str(fleet)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen([sys.executable, "-m", "teslasim", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env)
+    lines: list[str] = []
+    while not lines or lines[-1] not in ("ready", ""):
+        lines.append(process.stdout.readline().rstrip("\n"))
+    return process, lines[:-1]
+
+
+def stop_teslasim(process: subprocess.Popen) -> tuple[str, str]:
+    """Send SIGINT and return what else the process wrote (stdout, stderr)."""
     try:
-        lines = [process.stdout.readline().rstrip("\n") for _ in range(5)]
-        names = [line.split("=", 1)[0] for line in lines[:4]]
-        assert names == ENV_NAMES and lines[4] == "ready"
-        values = dict(line.split("=", 1) for line in lines[:4])
-        assert requests.get(values["TESLAPY_API_BASE_URL"] + "status", timeout=5).text == "ok"
-        assert signs_in(values["TESLAPY_SSO_BASE_URL"], "own@fleet.test", "pw")
-        assert not signs_in(values["TESLAPY_SSO_BASE_URL"], "elon@tesla.com", "starship")
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=20)
+        return process.communicate(timeout=20)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def shell_env(lines: list[str]) -> dict:
+    """What a POSIX shell has in its environment after evaluating ``lines``, in their order."""
+    script = "\n".join(lines) + "\nenv -0\n"
+    out = subprocess.run(["sh", "-c", script], capture_output=True, check=True,
+                         env={"PATH": os.environ["PATH"]}).stdout.decode()
+    values = dict(item.split("=", 1) for item in out.split("\0") if item.startswith("TESLAPY_"))
+    names = [line.split()[1].split("=", 1)[0] for line in lines]
+    assert sorted(names) == sorted(values)
+    return {name: values[name] for name in names}
+
+
+def test_python_m_teslasim_prints_exports_serves_and_stops_on_sigint(tmp_path):
+    fleet = tmp_path / "fleet.json"
+    fleet.write_text(json.dumps({"accounts": [
+        {"email": "own@fleet.test", "password": "pw", "user_id": 5}]}))
+    process, lines = start_teslasim("--port", "0", "--fleet", str(fleet))
+    try:
+        assert all(line.startswith("export TESLAPY_") for line in lines)
+        values = shell_env(lines)
+        assert list(values) == ENV_NAMES        # no demo account: no demo refresh token
+        assert requests.get(values["TESLAPY_API_BASE_URL"] + "status", timeout=5).text == "ok"
+        assert signs_in(values["TESLAPY_SSO_BASE_URL"], "own@fleet.test", "pw")
+        assert not signs_in(values["TESLAPY_SSO_BASE_URL"], "elon@tesla.com", "starship")
+    finally:
+        out, err = stop_teslasim(process)
     assert process.returncode == 0
     assert out == "" and "Traceback" not in err
+
+
+def test_python_m_teslasim_2026_prints_the_ca_and_a_demo_refresh_token():
+    process, lines = start_teslasim("--rules", "2026", "--mint-requires", "h2")
+    try:
+        values = shell_env(lines)
+        assert list(values) == ENV_NAMES + ["TESLAPY_CA_BUNDLE", "TESLAPY_DEMO_REFRESH_TOKEN"]
+        assert values["TESLAPY_SSO_BASE_URL"].startswith("https://127.0.0.1:")
+        token_url = values["TESLAPY_SSO_BASE_URL"] + "oauth2/v3/token"
+        body = {"grant_type": "refresh_token", "client_id": "ownerapi",
+                "refresh_token": values["TESLAPY_DEMO_REFRESH_TOKEN"]}
+        reply = requests.post(token_url, data=body, verify=values["TESLAPY_CA_BUNDLE"],
+                              timeout=5)
+        assert reply.status_code == 200 and reply.json()["token_type"] == "Bearer"
+        again = requests.post(token_url, data=body, verify=values["TESLAPY_CA_BUNDLE"],
+                              timeout=5)
+        assert again.status_code == 401 and again.json()["error"] == "login_required"
+    finally:
+        out, err = stop_teslasim(process)
+    assert process.returncode == 0 and "Traceback" not in err
+    assert not os.path.exists(values["TESLAPY_CA_BUNDLE"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--rules", "2030"], "invalid choice: '2030'"),
+    (["--mint-requires", "h3"], "unknown minting requirement(s) 'h3'"),
+])
+def test_python_m_teslasim_rejects_unknown_rules(args, message):
+    result = subprocess.run([sys.executable, "-m", "teslasim", *args],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert message in result.stderr and result.stdout == ""
+
+
+@given(st.dictionaries(st.from_regex(r"[A-Z_]{1,12}", fullmatch=True),
+                       st.text(st.characters(blacklist_categories=("Cs",),
+                                             blacklist_characters="\x00"))))
+def test_export_lines_give_a_shell_the_values_unchanged(env):
+    for line, (name, value) in zip(export_lines(env), env.items()):
+        assert shlex.split(line) == ["export", f"{name}={value}"]
 
 
 def test_python_m_teslasim_rejects_a_bad_fleet(tmp_path):
