@@ -364,6 +364,27 @@ def test_logging_in_as_another_account_forgets_the_first_accounts_car(make_app, 
     assert len(dialogs.errors) == 1
 
 
+def test_the_demo_signs_in_to_other_demo_accounts_in_the_same_cloud(display):
+    from teslapy_apps.gui import App
+
+    dialogs = LoginScript((MFA_EMAIL, "Device #2", DEVICE_2_SECRET))
+    app = App(tk.Tk(), demo=True, dialogs=dialogs)
+    try:
+        app.start()                             # the demo account, without a dialog
+        ready(app)
+        simulator = app.simulator
+        app.command_items["Lock"]()
+        settle(app)
+        app.ask_login()
+        ready(app)
+        assert dialogs.asked == ["login", "factor", "passcode"]
+        assert app.vehicle["display_name"] == "Second Signal"
+        assert app.simulator is simulator       # the world kept what was done in it
+        assert car(simulator.world, "Tim's Tesla").data["vehicle_state"]["locked"] is True
+    finally:
+        app.quit()
+
+
 def test_a_command_queued_before_switching_never_reaches_the_previous_car(make_app, sim):
     world = sim.world
     tim, runner = car(world, "Tim's Tesla"), car(world, "Road Runner")
