@@ -3,7 +3,8 @@
 Run as ``teslapy-gui``, ``python gui.py`` from a clone, or with ``--demo`` against the
 built-in simulated Tesla cloud. The parts, by file:
 
-``app.py``        the main window: menus, account and car, actions, status bar
+``app.py``        the main window: menus, the account and car on screen, status bar
+``actions.py``    what the Vehicle and command menus do to the car on screen
 ``account.py``    the signed-in account, how to sign in, the demo cloud
 ``dashboard.py``  the data shown (tables and formatting) and its widgets' layout
 ``commands.py``   the command menus and their values in the car's units

@@ -11,22 +11,17 @@ import contextlib
 import dataclasses
 import functools
 import gc
-import json
 import logging
 import time
 import tkinter as tk
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Type
+from typing import Any, Callable, Dict, Optional, Type
 
 import teslapy
-from teslapy import codes
-from teslapy_apps.common import (
-    DEMO_EMAIL, DEMO_PASSWORD, Geocoder, Places, charging_site_rows,
-)
+from teslapy_apps.common import DEMO_EMAIL, DEMO_PASSWORD, Geocoder, Places
 from teslapy_apps.gui.account import Account, DemoCloud, SignIn, open_account
-from teslapy_apps.gui.commands import (
-    COMMAND_MENUS, HERE, Ask, api_value, question_for, units_known,
-)
+from teslapy_apps.gui.actions import CarActions
+from teslapy_apps.gui.commands import COMMAND_MENUS
 from teslapy_apps.gui.dashboard import IMAGE_WIDTH, Dashboard, read_dashboard
 from teslapy_apps.gui.dialogs import Dialogs
 from teslapy_apps.gui.errors import explain
@@ -83,6 +78,7 @@ class App:
         self.selected = tk.IntVar(value=-1)
         self.auto_refresh = tk.BooleanVar(value=False)
         self.status = tk.StringVar()
+        self.actions = CarActions(self)
         self._build_menus()
         self._build_body()
         self._size_window()
@@ -106,7 +102,7 @@ class App:
         for title, items in COMMAND_MENUS:
             menu = tk.Menu(bar, tearoff=False)
             for label, name, params in items:
-                action = self._command_action(label, name, params)
+                action = self.actions.command_action(label, name, params)
                 self.command_items[label] = action
                 menu.add_command(label=label, command=action)
             bar.add_cascade(label=title, menu=menu)
@@ -125,13 +121,14 @@ class App:
                                  command=functools.partial(self.select_vehicle, index))
         if vehicles:
             menu.add_separator()
-        for label, action in (("Wake up", self.wake_up),
-                              ("Nearby charging sites", self.nearby_sites),
-                              ("Option codes", self.option_codes),
-                              ("Decode VIN", self.decode_vin),
-                              ("Service scheduling", self.service_data),
-                              ("Mobile access", self.mobile_access),
-                              ("Remote start drive", self.remote_start)):
+        actions = self.actions
+        for label, action in (("Wake up", actions.wake_up),
+                              ("Nearby charging sites", actions.nearby_sites),
+                              ("Option codes", actions.option_codes),
+                              ("Decode VIN", actions.decode_vin),
+                              ("Service scheduling", actions.service_data),
+                              ("Mobile access", actions.mobile_access),
+                              ("Remote start drive", actions.remote_start)):
             menu.add_command(label=label, command=action,
                              state="normal" if self.vehicle is not None else "disabled")
 
@@ -275,27 +272,6 @@ class App:
         self._fill_vehicle_menu()
         self.update_status()
 
-    def _selected_car(self, online: bool = False) -> Optional[teslapy.Vehicle]:
-        """The car on screen, or None after saying why there is none to act on.
-
-        online: the action needs the car awake; for a car last seen asleep, offer to
-        wake it instead
-        """
-        vehicle = self.vehicle
-        if vehicle is None:
-            self.dialogs.error("No vehicle", "There is no car to act on.",
-                               "This account has no vehicles." if self.account else
-                               "Log in (App > Log in...) and choose a car first.")
-            return None
-        if online and vehicle["state"] != "online":
-            name, state = vehicle["display_name"], vehicle["state"]
-            if self.dialogs.confirm("%s is %s" % (name, state),
-                                    "%s is %s. Wake it up now? Then choose the action "
-                                    "again." % (name, state)):
-                self.wake_up()
-            return None
-        return vehicle
-
     # -- reading ------------------------------------------------------------------
 
     def refresh(self, note: Optional[str] = None) -> None:
@@ -395,140 +371,6 @@ class App:
         self._auto_id = self.root.after(self.auto_refresh_ms, tick)
 
     # -- car actions ------------------------------------------------------------------
-
-    def _table(self, title: str, columns: Sequence[str], empty: str,
-               note: str = "") -> Callable[[List[Sequence[str]]], None]:
-        """A callback showing rows in a scrolling table (``empty`` when there are none)."""
-        def show(rows: List[Sequence[str]]) -> None:
-            self.update_status()
-            if rows:
-                self.dialogs.table(title, columns, rows, note)
-            else:
-                self.dialogs.info(title, empty)
-        return show
-
-    def wake_up(self) -> None:
-        vehicle = self._selected_car()
-        if vehicle is not None:
-            self.run("Waking up %s" % vehicle["display_name"], vehicle.sync_wake_up,
-                     lambda _: self.refresh(), vehicle)
-
-    def nearby_sites(self) -> None:
-        vehicle = self._selected_car(online=True)
-        if vehicle is None:
-            return
-
-        def read() -> List[Sequence[str]]:
-            rows = charging_site_rows(vehicle, vehicle.get_nearby_charging_sites())
-            return [(name, kind, distance, stalls.replace("/", " of "))
-                    for kind, name, distance, stalls in rows]
-
-        self.run("Nearby charging sites", read, self._table(
-            "Nearby charging sites", ("Name", "Type", "Distance", "Free stalls"),
-            "No charging sites near %s." % vehicle["display_name"],
-            "Charging sites near %s:" % vehicle["display_name"]), vehicle)
-
-    def option_codes(self) -> None:
-        vehicle = self._selected_car()
-        if vehicle is None:
-            return
-
-        def read() -> List[Sequence[str]]:
-            known = codes.option_codes()
-            return [(code, known.get(code, "(not in the table)"))
-                    for code in codes.split_option_codes(vehicle.get("option_codes"))]
-
-        self.run("Option codes", read, self._table(
-            "Option codes", ("Code", "Meaning"), "Tesla lists no option codes for this car.",
-            "Tesla reports a generic list for many cars: it may not describe %s exactly."
-            % vehicle["display_name"]), vehicle)
-
-    def decode_vin(self) -> None:
-        vehicle = self._selected_car()
-        if vehicle is not None:
-            self.run("Decode VIN", lambda: [(key.replace("_", " ").capitalize(), value)
-                                            for key, value in vehicle.decode_vin().items()],
-                     self._table("VIN %s" % vehicle["vin"], ("Position", "Meaning"),
-                                 "Nothing to decode."), vehicle)
-
-    def service_data(self) -> None:
-        vehicle = self._selected_car()
-        if vehicle is not None:
-            self.run("Service scheduling", lambda: [
-                (key.replace("_", " ").capitalize(),
-                 value if isinstance(value, str) else json.dumps(value))
-                for key, value in vehicle.get_service_scheduling_data().items()],
-                self._table("Service scheduling", ("Item", "Value"),
-                            "Tesla lists no service scheduling for %s."
-                            % vehicle["display_name"]), vehicle)
-
-    def mobile_access(self) -> None:
-        vehicle = self._selected_car(online=True)
-        if vehicle is None:
-            return
-
-        def show(enabled: bool) -> None:
-            self.update_status()
-            self.dialogs.info("Mobile access", "Mobile access is %s in %s." % (
-                "enabled" if enabled else "disabled", vehicle["display_name"]))
-
-        self.run("Mobile access", vehicle.mobile_enabled, show, vehicle)
-
-    def remote_start(self) -> None:
-        vehicle, account = self._selected_car(online=True), self.account
-        if vehicle is None or account is None:
-            return
-        if not account.tesla.password:
-            password = self.dialogs.password()
-            if not password:
-                return
-            account.tesla.password = password
-        self.run("Remote start", vehicle.remote_start_drive,
-                 lambda _: self.refresh("Remote start: done, drive within 2 minutes"), vehicle)
-
-    def _command_action(self, label: str, name: str,
-                        params: Dict[str, Any]) -> Callable[[], None]:
-        title = label.rstrip(".")
-
-        def action() -> None:
-            vehicle = self._selected_car(online=True)
-            if vehicle is None:
-                return
-            values = self._command_values(title, params, vehicle)
-            if values is None:
-                return
-            if name == "CHANGE_CLIMATE_TEMPERATURE_SETTING":
-                values["passenger_temp"] = values["driver_temp"]
-            self.command(name, title, vehicle, **values)
-        return action
-
-    def _command_values(self, title: str, params: Dict[str, Any],
-                        vehicle: teslapy.Vehicle) -> Optional[Dict[str, Any]]:
-        """The command's parameters, asked in the car's units; None when cancelled."""
-        asks = [spec for spec in params.values() if isinstance(spec, Ask) and spec.unit]
-        if (asks and not units_known(vehicle)) or (HERE in params.values() and not (
-                vehicle.get("drive_state") or {}).get("latitude")):
-            self.dialogs.error(title, "%s's data has not been read yet: refresh it (F5) "
-                               "and try again." % vehicle["display_name"])
-            return None
-        values: Dict[str, Any] = {}
-        for key, spec in params.items():
-            if isinstance(spec, Ask):
-                answer = self.dialogs.ask_value(title, question_for(spec, vehicle))
-                if answer is None:
-                    return None
-                values[key] = api_value(spec, answer, vehicle)
-            elif spec is HERE:
-                drive = vehicle.get("drive_state") or {}
-                values[key] = drive["latitude" if key == "lat" else "longitude"]
-            else:
-                values[key] = spec
-        return values
-
-    def command(self, name: str, label: str, vehicle: teslapy.Vehicle, **params: Any) -> None:
-        """Send a command to ``vehicle`` (if still on screen), then read it again."""
-        self.run(label, lambda: vehicle.command(name, **params),
-                 lambda _: self.refresh("%s: done" % label), vehicle)
 
     # -- closing ------------------------------------------------------------------
 

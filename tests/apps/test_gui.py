@@ -215,7 +215,7 @@ def test_dashboard_shows_the_demo_car_and_lock_reaches_the_simulator(app):
 
 def test_nearby_chargers_are_a_table_naming_each_site_once(app):
     ready(app)
-    app.nearby_sites()
+    app.actions.nearby_sites()
     settle(app)
     assert app.recorder.errors == []
     title, columns, rows = app.recorder.tables[-1]
@@ -230,7 +230,7 @@ def test_option_codes_open_in_a_scrolling_table_that_fits_the_screen(app):
     from teslapy_apps.gui import TableDialog
 
     ready(app)
-    app.option_codes()
+    app.actions.option_codes()
     settle(app)
     title, columns, rows = app.recorder.tables[-1]
     assert columns == ["Code", "Meaning"] and ["MDL3", "Model 3"] in rows
@@ -345,7 +345,7 @@ def test_logging_in_as_another_account_forgets_the_first_accounts_car(make_app, 
     wake = app.vehicle_menu.index("Wake up")
     assert app.vehicle_menu.entrycget(wake, "state") == "disabled"
     app.vehicle_menu.invoke(wake)
-    app.wake_up()                               # even when called directly
+    app.actions.wake_up()                       # even when called directly
     settle(app)
     assert dialogs.errors == ["There is no car to act on."]
     assert dialogs.details == ["This account has no vehicles."]
@@ -422,7 +422,7 @@ def test_a_fahrenheit_car_is_asked_and_shown_in_fahrenheit(app):
     nikola.wake_delay = 0
     app.vehicle_menu.invoke(1)
     settle(app)
-    app.wake_up()
+    app.actions.wake_up()
     settle(app)
     assert field(app, "climate_state.inside_temp").endswith(" F")
     assert field(app, "vehicle_state.odometer").endswith(" mi")
