@@ -326,3 +326,51 @@ def open_session(email: Optional[str] = None, password: Optional[str] = None,
             password = password or DEMO_PASSWORD
         tesla = stack.enter_context(teslapy.Tesla(email, password, **options))
         yield tesla
+
+
+# -- a car's refusal reasons in words ---------------------------------------------------
+
+REFUSAL_REASONS = {
+    "already_set": "It is already set to that value.",
+    "out_of_range": "The car does not accept that value: it is outside the car's range.",
+    "already_max_range": "The car is already set to charge to maximum range.",
+    "already_standard": "The car is already set to charge to the standard limit.",
+    "is_charging": "The car is already charging.",
+    "not_charging": "The car is not charging.",
+    "disconnected": "No charging cable is plugged in.",
+    "complete": "Charging is already complete.",
+    "no_sunroof": "This car has no sunroof.",
+    "too_far_from_car": "The position sent is too far from the car: refresh the car's "
+                        "data and try again.",
+    "incorrect_password": "The account password is wrong.",
+    "remote_start_disabled": "Keyless driving is turned off in the car's settings.",
+    "user_not_present": "The car must be unlocked and someone must be present.",
+    "invalid_pin": "The PIN must be four digits.",
+    "incorrect_pin": "The PIN is wrong.",
+    "pin_not_set": "No PIN is set in the car.",
+    "valet_mode_active": "Valet mode is on: turn it off first.",
+    "no_update_scheduled": "No software update is scheduled.",
+    "update_in_progress": "A software update is already installing.",
+    "sentry_mode_unavailable": "Sentry mode cannot be turned on right now.",
+    "invalid_heater": "The car has no such seat heater.",
+    "invalid_level": "The car has no such heater level.",
+    "invalid_state": "The car does not know that setting.",
+    "invalid_command": "The car does not know that command option.",
+    "invalid_trunk": "The car has no such trunk.",
+    "invalid_mode": "The car does not know that mode.",
+    "invalid_name": "The car does not know that name.",
+    "could_not_wake_buses": "The car could not wake its systems: try again in a moment.",
+    "not_supported": "This car does not support that command.",
+}
+
+
+def explain_refusal(reason: object) -> str:
+    """A car's refusal reason (the text of a ``VehicleError``) in words.
+
+    Known reasons come from :data:`REFUSAL_REASONS`; any other is spelled out after
+    "The car refused: ".
+    """
+    text = one_line(reason)
+    if text in REFUSAL_REASONS:
+        return REFUSAL_REASONS[text]
+    return "The car refused: %s." % (text.replace("_", " ").rstrip(".") or "no reason given")

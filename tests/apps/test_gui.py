@@ -1,20 +1,28 @@
-"""The desktop app under Xvfb: demo mode driven through its widgets and menus."""
+"""The desktop app under Xvfb: demo mode and the simulator, driven through its widgets."""
 from __future__ import annotations
 
 import gc
+import json
 import os
 import shutil
+import stat
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from app_helpers import REPO, app_process, interrupt
+from app_helpers import DEVICE_2_SECRET, MFA_EMAIL, REPO, app_process, interrupt, totp
 
 tk = pytest.importorskip("tkinter")
 ARTIFACTS = REPO / "artifacts"
 WAIT_LIMIT = 60.0
+SOLO_EMAIL = "solo@tesla.com"           # a demo account with no cars and one factor
+SOLO_SECRET = "GEZDGNBVGY3TQOJQ"
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +56,17 @@ def display():
 
 
 class Recorder:
-    """Stands in for the app's dialogs: records messages, answers from a script."""
+    """Stands in for the app's dialogs: records what is shown, answers from a script."""
 
-    def __init__(self, values=()):
-        self.errors, self.infos, self.warnings = [], [], []
+    def __init__(self, values=(), confirm=False):
+        self.errors, self.details, self.infos, self.warnings = [], [], [], []
+        self.tables, self.questions, self.confirms = [], [], []
         self.values = list(values)
+        self.confirm_answer = confirm
 
-    def error(self, title, message):
+    def error(self, title, message, detail=""):
         self.errors.append(message)
+        self.details.append(detail)
 
     def info(self, title, message):
         self.infos.append(message)
@@ -63,8 +74,42 @@ class Recorder:
     def warning(self, title, message):
         self.warnings.append(message)
 
-    def ask_value(self, title, ask):
+    def confirm(self, title, message):
+        self.confirms.append(message)
+        return self.confirm_answer
+
+    def table(self, title, columns, rows, note=""):
+        self.tables.append((title, list(columns), [list(row) for row in rows]))
+
+    def ask_value(self, title, question):
+        self.questions.append(question.text)
         return self.values.pop(0)
+
+
+class LoginScript(Recorder):
+    """Answers the login, factor and passcode dialogs like a user would, one login after
+    another: each entry is (email, factor name, base32 secret of that factor or None)."""
+
+    def __init__(self, *logins):
+        super().__init__()
+        self.logins = list(logins)
+        self.asked = []
+        self.current = None
+
+    def login(self, email=""):
+        from teslapy_apps.gui.account import SignIn
+
+        self.asked.append("login")
+        self.current = self.logins.pop(0)
+        return SignIn(self.current[0], "starship")
+
+    def factor(self, factors):
+        self.asked.append("factor")
+        return next(f for f in factors if f["name"] == self.current[1])
+
+    def passcode(self):
+        self.asked.append("passcode")
+        return totp(self.current[2])
 
 
 @pytest.fixture
@@ -78,6 +123,24 @@ def app(display):
     application.start()
     yield application
     application.quit()
+
+
+@pytest.fixture
+def make_app(display, sim_env, tmp_path):
+    """Apps signing in to the test simulator, with a private token cache."""
+    made = []
+
+    def make(dialogs, **options):
+        from teslapy_apps.gui import App
+
+        options.setdefault("cache_file", str(tmp_path / "cache.json"))
+        application = App(tk.Tk(), dialogs=dialogs, **options)
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        application.quit()
 
 
 def pump(app, done) -> None:
@@ -94,76 +157,417 @@ def settle(app) -> None:
     app.root.update()
 
 
+def ready(app) -> None:
+    """Wait until the first car is read and its picture shown."""
+    pump(app, lambda: app.vehicle is not None and app.last_update is not None)
+    settle(app)
+
+
+def field(app, name) -> str:
+    return app.dashboard.fields[name].get()
+
+
+def car(world, name):
+    return next(v for v in world.vehicles if v.data["display_name"] == name)
+
+
+def menu_labels(menu) -> list:
+    last = menu.index("end")
+    return [menu.entrycget(i, "label") for i in range(last + 1)
+            if menu.type(i) != "separator"] if last is not None else []
+
+
 def test_dashboard_shows_the_demo_car_and_lock_reaches_the_simulator(app):
     app.root.update()
-    placeholder = app.image_label.winfo_reqwidth(), app.image_label.winfo_reqheight()
-    pump(app, lambda: app.fields["charge_state.battery_level"].get() != "-"
-         and app.photo is not None)
+    label = app.dashboard.image_label
+    placeholder = label.winfo_reqwidth(), label.winfo_reqheight()
+    pump(app, lambda: field(app, "charge_state.battery_level") != "-"
+         and app.dashboard.photo is not None)
     # the car image takes the placeholder's place without moving the dashboard
-    assert (app.image_label.winfo_reqwidth(), app.image_label.winfo_reqheight()) == placeholder
+    assert (label.winfo_reqwidth(), label.winfo_reqheight()) == placeholder
     settle(app)
     assert app.recorder.errors == []
-    fields = {name: variable.get() for name, variable in app.fields.items()}
-    assert fields["charge_state.battery_level"] == "44 %"
-    assert fields["charge_state.charging_state"] == "Charging"
-    assert fields["climate_state.inside_temp"] == "21.0 C"
-    assert fields["vehicle_config.car_type"] == "model3"
-    assert fields["gui_settings.gui_distance_units"] == "km/hr"
-    assert fields["vehicle_state.locked"] == "no"
+    assert field(app, "charge_state.battery_level") == "44 %"
+    assert field(app, "charge_state.charging_state") == "Charging"
+    assert field(app, "charge_state.time_to_full_charge") == "15 min"
+    assert field(app, "climate_state.inside_temp") == "21.0 C"
+    assert field(app, "vehicle_config.car_type") == "model3"
+    assert field(app, "vehicle_state.locked") == "no"
     assert "Tim's Tesla is online" in app.status.get()
-    assert app.vehicle_menu.entrycget(1, "label").startswith("Nikola")
+    assert menu_labels(app.vehicle_menu)[1].startswith("Nikola")
 
     world = app.simulator.world
     assert world.vehicles[0].data["vehicle_state"]["locked"] is False
     app.command_items["Lock"]()
     settle(app)
     assert world.vehicles[0].data["vehicle_state"]["locked"] is True
-    assert app.fields["vehicle_state.locked"].get() == "yes"
-    assert "locked" in app.status.get()
+    assert field(app, "vehicle_state.locked") == "yes"
+    assert "| locked |" in app.status.get() and app.status.get().endswith("Lock: done")
 
     app.recorder.values = [80]
     app.command_items["Set charge limit..."]()
     settle(app)
+    assert app.recorder.questions == ["Charge limit in % (50-100)"]
     assert world.vehicles[0].data["charge_state"]["charge_limit_soc"] == 80
-    assert app.fields["charge_state.charge_limit_soc"].get() == "80 %"
+    assert field(app, "charge_state.charge_limit_soc") == "80 %"
     save_screenshot(app)
 
-    app.nearby_sites()
+
+def test_nearby_chargers_are_a_table_naming_each_site_once(app):
+    ready(app)
+    app.actions.nearby_sites()
     settle(app)
     assert app.recorder.errors == []
-    first = app.recorder.infos[-1].splitlines()[0]
-    assert first.startswith("Supercharger ") and " km, " in first and "stalls free" in first
+    title, columns, rows = app.recorder.tables[-1]
+    assert columns == ["Name", "Type", "Distance", "Free stalls"]
+    assert rows[0][:2] == ["Ring Road Supercharger", "Supercharger"]
+    assert rows[0][2].endswith(" km") and " of " in rows[0][3]
+    assert not any(name.startswith(kind) for name, kind, _, _ in rows)
+    assert ["Grand Hotel", "Destination"] == rows[4][:2] and rows[4][3] == ""
 
 
-def test_errors_become_dialogs_and_the_window_stays_usable(app):
-    pump(app, lambda: app.vehicle is not None)
+def test_option_codes_open_in_a_scrolling_table_that_fits_the_screen(app):
+    from teslapy_apps.gui import TableDialog
+
+    ready(app)
+    app.actions.option_codes()
     settle(app)
-    assert "updated" in app.status.get()    # Tim's Tesla was read
-    app.vehicle_menu.invoke(1)              # Nikola, asleep
+    title, columns, rows = app.recorder.tables[-1]
+    assert columns == ["Code", "Meaning"] and ["MDL3", "Model 3"] in rows
+    assert len(rows) == 41
+
+    seen = {}
+
+    def look():
+        dialog = next(w for w in app.root.winfo_children() if isinstance(w, TableDialog))
+        dialog.update()
+        tree = dialog.tree
+        last = tree.get_children()[-1]
+        seen["rows shown"] = int(tree.cget("height"))
+        seen["scroll bar"] = dialog.scrollbar.winfo_ismapped()
+        seen["fits"] = dialog.winfo_height() < dialog.winfo_screenheight() // 2
+        seen["last row at first"] = tree.bbox(last)
+        tree.yview_moveto(1.0)
+        dialog.update()
+        seen["last row at the end"] = tree.item(last, "values") if tree.bbox(last) else None
+        dialog.destroy()
+
+    app.root.after(100, look)
+    TableDialog(app.root, title, columns, rows).wait_window()
+    assert seen == {"rows shown": 15, "scroll bar": True, "fits": True,
+                    "last row at first": "", "last row at the end": ("CDM0", rows[-1][1])}
+
+
+def test_a_window_of_1000_by_600_keeps_every_panel_reachable_and_the_status_bar(app):
+    ready(app)
+    root = app.root
+    root.geometry("1000x600")
     settle(app)
-    assert "Nikola is asleep" in app.status.get()
-    assert "updated" not in app.status.get()    # nothing read from Nikola yet
+    status = app.status_bar
+    assert status.winfo_viewable()
+    assert status.winfo_y() + status.winfo_height() <= root.winfo_height()
+    assert "Tim's Tesla is online" in status.cget("text")
+    canvas = app.scroller.canvas
+    assert app.scroller.vbar.winfo_ismapped() and not app.scroller.hbar.winfo_ismapped()
+    # every panel lies within the visible width; scrolled down, the last one is in view
+    for frame in app.dashboard.groups + [app.dashboard.picture]:
+        assert frame.winfo_x() + frame.winfo_width() <= canvas.winfo_width()
+    last = app.dashboard.groups[-1]
+    assert last.cget("text") == "Display settings"
+    assert last.winfo_rooty() + last.winfo_height() > canvas.winfo_rooty() + \
+        canvas.winfo_height()
+    canvas.yview_moveto(1.0)
+    root.update()
+    assert canvas.winfo_rooty() <= last.winfo_rooty()
+    assert last.winfo_rooty() + last.winfo_height() <= canvas.winfo_rooty() + \
+        canvas.winfo_height()
+    # wide again: the picture beside two columns, nothing to scroll
+    root.geometry("1350x900")
+    settle(app)
+    assert app.dashboard.layout == "wide"
+    assert not app.scroller.vbar.winfo_ismapped()
+
+
+def test_the_window_size_is_remembered_in_a_private_settings_file(display, tmp_path):
+    from teslapy_apps.gui import App
+
+    settings = tmp_path / "config" / "teslapy" / "gui.json"
+    first = App(tk.Tk(), settings_file=settings)
+    first.root.geometry("1000x600")
+    first.root.update()
+    first.quit()
+    assert stat.S_IMODE(settings.stat().st_mode) == 0o600
+    assert json.loads(settings.read_text()) == {"window": {"width": 1000, "height": 600}}
+    second = App(tk.Tk(), settings_file=settings)
+    try:
+        second.root.update()
+        assert (second.root.winfo_width(), second.root.winfo_height()) == (1000, 600)
+        assert second.status.get() == "Not logged in: App > Log in..."
+    finally:
+        second.quit()
+
+
+def test_a_settings_file_it_cannot_read_is_left_as_it_is(display, tmp_path, caplog):
+    from teslapy_apps.gui import App
+
+    settings = tmp_path / "gui.json"
+    settings.write_text('{"window": "huge"}')
+    app = App(tk.Tk(), settings_file=settings)
+    app.root.update()
+    app.quit()
+    assert settings.read_text() == '{"window": "huge"}'
+    assert "Ignoring the window settings in %s ('window' is not an object)" % settings \
+        in caplog.text
+
+
+def test_logging_in_as_another_account_forgets_the_first_accounts_car(make_app, sim):
+    world = sim.world
+    nikola, second = car(world, "Nikola"), car(world, "Second Signal")
+    second.data["state"], second.wake_delay = "asleep", 0
+    dialogs = LoginScript(("elon@tesla.com", None, None), (SOLO_EMAIL, "Phone", SOLO_SECRET),
+                          (MFA_EMAIL, "Device #2", DEVICE_2_SECRET))
+    app = make_app(dialogs)
+    app.start()
+    ready(app)
+    app.vehicle_menu.invoke(1)                  # Nikola, asleep
+    settle(app)
+    assert app.status.get().startswith("Nikola is asleep")
+    assert app.dashboard.identity.get() == "Nikola\n5YJSA1E2XHF123456"
+
+    app.menubar.nametowidget(app.menubar.entrycget("App", "menu")).invoke("Log in...")
+    settle(app)
+    assert dialogs.errors == []
+    assert app.status.get() == "Logged in as solo@tesla.com: no vehicles on this account"
+    assert app.vehicle is None and app.dashboard.identity.get() == ""
+    assert set(var.get() for var in app.dashboard.fields.values()) == {"-"}
+    assert app.dashboard.photo is None
+    assert menu_labels(app.vehicle_menu)[0] == "Wake up"     # no cars listed
+    wake = app.vehicle_menu.index("Wake up")
+    assert app.vehicle_menu.entrycget(wake, "state") == "disabled"
+    app.vehicle_menu.invoke(wake)
+    app.actions.wake_up()                       # even when called directly
+    settle(app)
+    assert dialogs.errors == ["There is no car to act on."]
+    assert dialogs.details == ["This account has no vehicles."]
+    assert nikola.woken_at is None and nikola.data["state"] == "asleep"
+
+    app.ask_login()                             # the MFA account and its one car
+    settle(app)
+    assert app.vehicle["display_name"] == "Second Signal"
+    assert menu_labels(app.vehicle_menu)[0].startswith("Second Signal")
+    app.vehicle_menu.invoke("Wake up")
+    settle(app)
+    assert second.data["state"] == "online"
+    assert field(app, "vehicle_state.vehicle_name") == "Second Signal"
+    assert nikola.woken_at is None and nikola.data["state"] == "asleep"
+    assert dialogs.asked == ["login", "login", "passcode", "login", "factor", "passcode"]
+    assert len(dialogs.errors) == 1
+
+
+def test_the_demo_signs_in_to_other_demo_accounts_in_the_same_cloud(display):
+    from teslapy_apps.gui import App
+
+    dialogs = LoginScript((MFA_EMAIL, "Device #2", DEVICE_2_SECRET))
+    app = App(tk.Tk(), demo=True, dialogs=dialogs)
+    try:
+        app.start()                             # the demo account, without a dialog
+        ready(app)
+        simulator = app.simulator
+        app.command_items["Lock"]()
+        settle(app)
+        app.ask_login()
+        ready(app)
+        assert dialogs.asked == ["login", "factor", "passcode"]
+        assert app.vehicle["display_name"] == "Second Signal"
+        assert app.simulator is simulator       # the world kept what was done in it
+        assert car(simulator.world, "Tim's Tesla").data["vehicle_state"]["locked"] is True
+    finally:
+        app.quit()
+
+
+def test_a_command_queued_before_switching_never_reaches_the_previous_car(make_app, sim):
+    world = sim.world
+    tim, runner = car(world, "Tim's Tesla"), car(world, "Road Runner")
+    dialogs = LoginScript(("elon@tesla.com", None, None), (SOLO_EMAIL, "Phone", SOLO_SECRET))
+    app = make_app(dialogs)
+    app.start()
+    ready(app)
+    gate = threading.Event()
+    app.worker.submit(gate.wait)                # the worker is busy ...
+    app.command_items["Lock"]()                 # ... so Lock waits in its queue
+    app.refresh()
+    app.vehicle_menu.invoke(2)                  # Road Runner
+    gate.set()
+    settle(app)
+    assert tim.data["vehicle_state"]["locked"] is False
+    assert field(app, "vehicle_state.vehicle_name") == "Road Runner"
+    assert app.status.get().startswith("Road Runner is online")
+
+    gate.clear()
+    app.worker.submit(gate.wait)
+    assert runner.data["vehicle_state"]["locked"] is True
+    app.command_items["Unlock"]()               # queued for Road Runner, then a new login
+    app.ask_login()
+    gate.set()
+    settle(app)
+    assert runner.data["vehicle_state"]["locked"] is True
+    assert app.status.get() == "Logged in as solo@tesla.com: no vehicles on this account"
+    assert dialogs.errors == []
+
+
+def test_a_fahrenheit_car_is_asked_and_shown_in_fahrenheit(app):
+    ready(app)
+    world = app.simulator.world
+    nikola = car(world, "Nikola")
+    nikola.wake_delay = 0
+    app.vehicle_menu.invoke(1)
+    settle(app)
+    app.actions.wake_up()
+    settle(app)
+    assert field(app, "climate_state.inside_temp").endswith(" F")
+    assert field(app, "vehicle_state.odometer").endswith(" mi")
+    app.recorder.values = [70, 70]
+    app.command_items["Set temperature..."]()
+    settle(app)
+    assert app.recorder.questions == ["Temperature in °F (59-82.4)"]
+    assert nikola.data["climate_state"]["driver_temp_setting"] == 21.1
+    assert field(app, "climate_state.driver_temp_setting") == "70.0 F"
+    app.command_items["Set speed limit..."]()
+    settle(app)
+    assert app.recorder.questions[-1] == "Speed limit in mph (50-90)"
+    assert nikola.data["vehicle_state"]["speed_limit_mode"]["current_limit_mph"] == 70
+    assert app.recorder.errors == []
+
+
+def test_a_kilometre_car_asks_its_speed_limit_in_km_per_hour(app):
+    ready(app)
+    app.recorder.values = [100]
+    app.command_items["Set speed limit..."]()
+    settle(app)
+    assert app.recorder.questions == ["Speed limit in km/h (81-144)"]
+    tim = car(app.simulator.world, "Tim's Tesla")
+    assert tim.data["vehicle_state"]["speed_limit_mode"]["current_limit_mph"] == 62
+
+
+def test_the_value_dialog_explains_a_wrong_entry_and_asks_again(display):
+    from teslapy_apps.gui import ValueDialog
+    from teslapy_apps.gui.commands import DECIMAL, Question
+
+    root = tk.Tk()
+    seen = []
+
+    def answer(text):
+        dialog = next(w for w in root.winfo_children() if isinstance(w, ValueDialog))
+        seen.append(dialog.prompt.cget("text"))
+        dialog.entry.delete(0, "end")
+        dialog.entry.insert(0, text)
+        dialog.ok()
+        seen.append(dialog.problem.get() if dialog.winfo_exists() else "closed")
+
+    try:
+        root.after(200, answer, "100")
+        root.after(400, answer, "70,5")
+        question = Question("Temperature", DECIMAL, 59.0, 82.4, "°F")
+        assert ValueDialog(root, "Set temperature", question).result == 70.5
+    finally:
+        root.destroy()
+        del root
+        gc.collect()
+    assert seen == ["Temperature in °F (59-82.4):", "Enter a number from 59 to 82.4.",
+                    "Temperature in °F (59-82.4):", "closed"]
+
+
+def test_errors_are_words_with_the_code_as_detail(app):
+    ready(app)
+    world = app.simulator.world
+    app.command_items["Start charging"]()
+    settle(app)
+    assert app.recorder.errors == ["The car is already charging."]
+    assert app.recorder.details == ["The car answered: is_charging"]
+    assert app.status.get().endswith("| Start charging failed")
+
+    car(world, "Tim's Tesla").data["state"] = "asleep"     # fell asleep since it was read
     app.command_items["Honk horn"]()
     settle(app)
-    assert len(app.recorder.errors) == 1 and "408" in app.recorder.errors[0]
-    assert "http://" not in app.recorder.errors[0]
-    # the status bar keeps the car's state and names what failed
-    assert app.status.get().startswith("Nikola is asleep")
-    assert app.status.get().endswith("Honk horn failed")
+    assert app.recorder.errors[-1] == ("Tim's Tesla is asleep or offline: wake it up "
+                                       "(Vehicle > Wake up) and try again.")
+    assert app.recorder.details[-1].startswith("408 ")
+    assert "http://" not in app.recorder.details[-1]
+
+    app.vehicle_menu.invoke(1)                  # Nikola, known to be asleep
+    settle(app)
+    count = len(app.recorder.errors)
+    app.command_items["Honk horn"]()            # offered a wake-up instead; declined
+    settle(app)
+    assert app.recorder.confirms == ["Nikola is asleep. Wake it up now? Then choose the "
+                                     "action again."]
+    assert len(app.recorder.errors) == count
+    assert car(world, "Nikola").woken_at is None
+
+
+def test_auto_refresh_warns_and_shows_in_the_status_bar(app):
+    ready(app)
     app.auto_refresh.set(True)
     app.toggle_auto_refresh()
     assert "will not go to sleep" in app.recorder.warnings[0]
     assert "the car will not sleep" in app.status.get()
-    app.option_codes()
+    app.vehicle_menu.invoke(1)                  # another car: still on, for that car
     settle(app)
-    assert "Model S" in app.recorder.infos[-1]
+    assert app.status.get().endswith("auto refresh on: the car will not sleep")
 
-    app.simulator.world.vehicles[1].wake_delay = 0
-    app.wake_up()
+
+def test_every_command_menu_item_reaches_the_car(app):
+    from teslapy_apps.gui import COMMAND_MENUS
+
+    answers = {"Temperature": 20.0, "Charge limit in %": 70, "PIN": "1234",
+               "Speed limit": 105, "Start in how many seconds": 60}
+    app.recorder.ask_value = lambda title, question: answers.get(
+        question.prompt, 0 if question.prompt.startswith("Seat") else 2)
+    ready(app)
+    refused = {}
+    for title, items in COMMAND_MENUS:
+        menu = app.menubar.nametowidget(app.menubar.entrycget(title, "menu"))
+        for label, name, params in items:
+            before = len(app.recorder.errors)
+            menu.invoke(menu.index(label))
+            settle(app)
+            if len(app.recorder.errors) > before:
+                refused[label] = app.recorder.errors[-1]
+    # The demo Model 3 has no sunroof and is already charging: the car says so.
+    assert refused == {"Vent sunroof": "This car has no sunroof.",
+                       "Close sunroof": "This car has no sunroof.",
+                       "Start charging": "The car is already charging."}
+    data = car(app.simulator.world, "Tim's Tesla").data
+    assert data["climate_state"]["driver_temp_setting"] == 20.0
+    assert data["charge_state"]["charge_limit_soc"] == 70
+    assert data["vehicle_state"]["speed_limit_mode"]["current_limit_mph"] == 65
+    assert field(app, "charge_state.charge_limit_soc") == "70 %"
+
+
+def test_login_dialogs_with_mfa_against_the_simulator(make_app, tmp_path):
+    dialogs = LoginScript((MFA_EMAIL, "Device #2", DEVICE_2_SECRET))
+    app = make_app(dialogs)
+    app.start()
+    pump(app, lambda: field(app, "vehicle_state.vehicle_name") != "-" or dialogs.errors)
     settle(app)
-    assert "Nikola is online" in app.status.get()
-    assert app.fields["climate_state.inside_temp"].get().endswith(" F")    # the car's units
-    assert app.fields["vehicle_state.odometer"].get().endswith(" mi")
+    assert dialogs.errors == []
+    assert dialogs.asked == ["login", "factor", "passcode"]
+    assert field(app, "vehicle_state.vehicle_name") == "Second Signal"
+    assert (tmp_path / "cache.json").exists()
+
+
+def test_a_wrong_password_is_said_in_words(make_app):
+    from teslapy_apps.gui.account import SignIn
+
+    dialogs = Recorder()
+    dialogs.login = lambda email="": SignIn("elon@tesla.com", "wrong")
+    app = make_app(dialogs)
+    app.start()
+    settle(app)
+    assert len(dialogs.errors) == 1 and dialogs.errors[0].startswith("Login failed")
+    assert app.status.get() == ("Not logged in: App > Log in... | Logging in as "
+                                "elon@tesla.com failed")
+    assert "wrong" not in dialogs.errors[0] + dialogs.details[0]
 
 
 def test_captcha_svg_is_drawn(display):
@@ -215,87 +619,99 @@ def save_screenshot(app) -> None:
     ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"]).save(ARTIFACTS / "gui.png")
 
 
-class LoginScript(Recorder):
-    """Answers the login, factor and passcode dialogs like a user would."""
-
-    def __init__(self, email, password, factor_name, passcode):
-        super().__init__()
-        self.answers = (email, password)
-        self.factor_name, self.passcode_getter = factor_name, passcode
-        self.asked = []
-
-    def login(self, email=""):
-        self.asked.append("login")
-        return self.answers
-
-    def factor(self, factors):
-        self.asked.append("factor")
-        return next(f for f in factors if f["name"] == self.factor_name)
-
-    def passcode(self):
-        self.asked.append("passcode")
-        return self.passcode_getter()
-
-
-def test_login_dialogs_with_mfa_against_the_simulator(display, sim_env, tmp_path):
-    from app_helpers import DEVICE_2_SECRET, MFA_EMAIL, totp
-    from teslapy_apps.gui import App
-
-    dialogs = LoginScript(MFA_EMAIL, "starship", "Device #2", lambda: totp(DEVICE_2_SECRET))
-    root = tk.Tk()
-    app = App(root, dialogs=dialogs, cache_file=str(tmp_path / "cache.json"))
-    try:
-        app.start()
-        pump(app, lambda: app.fields["vehicle_state.vehicle_name"].get() != "-"
-             or dialogs.errors)
-        settle(app)
-        assert dialogs.errors == []
-        assert dialogs.asked == ["login", "factor", "passcode"]
-        assert app.fields["vehicle_state.vehicle_name"].get() == "Second Signal"
-        assert (tmp_path / "cache.json").exists()
-    finally:
-        app.quit()
-
-
-def test_gui_main_starts_in_demo_and_stops_on_ctrl_c(display, tmp_path):
-    import sys
-
+def test_gui_main_starts_in_demo_stops_on_ctrl_c_and_keeps_its_size(display, tmp_path):
     xdotool = shutil.which("xdotool")
     if xdotool is None:
         pytest.skip("xdotool is not installed (apt-get install xdotool)")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
     with app_process([sys.executable, str(REPO / "gui.py"), "--demo"],
-                     cwd=str(tmp_path)) as process:
+                     cwd=str(tmp_path), env=env) as process:
         found = subprocess.run([xdotool, "search", "--sync", "--name", r"^Tesla \(demo\)$"],
                                capture_output=True, text=True, timeout=60)
         assert found.stdout.strip(), found.stderr
         out, errors = interrupt(process)
     assert process.returncode == 0, errors
     assert "Traceback" not in errors
+    settings = tmp_path / "config" / "teslapy" / "gui.json"
+    assert stat.S_IMODE(settings.stat().st_mode) == 0o600
+    assert set(json.loads(settings.read_text())["window"]) == {"width", "height"}
 
 
-def test_every_command_menu_item_reaches_the_car(app):
-    from teslapy_apps.gui import COMMAND_MENUS
+# -- what the user types and what the settings file holds, for any input ----------------
 
-    answers = {"driver_temp": 20.0, "heater": 0, "level": 2, "percent": 70,
-               "password": "1234", "pin": "1234", "limit_mph": 65, "offset_sec": 60}
-    app.recorder.ask_value = lambda title, ask: answers[ask.key]
-    pump(app, lambda: app.vehicle is not None)
-    settle(app)
-    refused = {}
-    for title, items in COMMAND_MENUS:
-        menu = app.menubar.nametowidget(app.menubar.entrycget(title, "menu"))
-        for label, name, params in items:
-            before = len(app.recorder.errors)
-            menu.invoke(menu.index(label))
-            settle(app)
-            if len(app.recorder.errors) > before:
-                refused[label] = app.recorder.errors[-1]
-    # The demo Model 3 has no sunroof and is already charging: the car says so.
-    assert refused == {"Vent sunroof": "Vehicle error: no_sunroof",
-                       "Close sunroof": "Vehicle error: no_sunroof",
-                       "Start charging": "Vehicle error: is_charging"}
-    car = app.simulator.world.vehicles[0].data
-    assert car["climate_state"]["driver_temp_setting"] == 20.0
-    assert car["charge_state"]["charge_limit_soc"] == 70
-    assert car["vehicle_state"]["speed_limit_mode"]["current_limit_mph"] == 65
-    assert app.fields["charge_state.charge_limit_soc"].get() == "70 %"
+@given(st.text())
+def test_any_settings_text_is_read_or_refused_with_a_settings_error(text):
+    from teslapy_apps.gui.settings import SettingsError, parse_settings, window_size
+
+    try:
+        settings = parse_settings(text)
+    except SettingsError as error:
+        assert str(error)
+        return
+    size = window_size(settings)
+    assert size is None or all(isinstance(n, int) and n >= 240 for n in size)
+
+
+@given(st.integers(-10 ** 6, 10 ** 6), st.integers(-10 ** 6, 10 ** 6))
+def test_any_saved_size_reads_back_within_bounds(tmp_path_factory, width, height):
+    from teslapy_apps.gui.settings import SMALLEST, LARGEST, WindowSettings
+
+    path = tmp_path_factory.mktemp("settings") / "gui.json"
+    WindowSettings(path).save_size(width, height)
+    assert WindowSettings(path).size == (min(max(width, SMALLEST[0]), LARGEST[0]),
+                                         min(max(height, SMALLEST[1]), LARGEST[1]))
+
+
+FAHRENHEIT_CAR = {"gui_settings": {"gui_temperature_units": "F", "gui_distance_units": "mi/hr"},
+                  "climate_state": {"min_avail_temp": 15.0, "max_avail_temp": 28.0}}
+KILOMETRE_CAR = {"gui_settings": {"gui_temperature_units": "C", "gui_distance_units": "km/hr"}}
+
+
+@given(st.sampled_from([FAHRENHEIT_CAR, KILOMETRE_CAR]), st.sampled_from(["Temperature",
+                                                                          "Speed limit"]),
+       st.text())
+def test_any_typed_answer_is_refused_in_words_or_sent_within_the_cars_range(car_data,
+                                                                           which, text):
+    from teslapy_apps.gui.commands import COMMAND_MENUS, Ask, api_value, question_for
+
+    ask = next(spec for _, items in COMMAND_MENUS for _, _, params in items
+               for spec in params.values() if isinstance(spec, Ask) and spec.prompt == which)
+    question = question_for(ask, car_data)
+    try:
+        value = question.parse(text)
+    except ValueError as error:
+        assert str(error).startswith("Enter ")
+        return
+    assert ask.low <= api_value(ask, value, car_data) <= ask.high
+
+
+@given(st.sampled_from([FAHRENHEIT_CAR, KILOMETRE_CAR]), st.floats(0, 1))
+def test_every_value_in_the_cars_range_is_accepted(car_data, fraction):
+    from teslapy_apps.gui.commands import CELSIUS, DECIMAL, Ask, api_value, question_for
+
+    ask = Ask("Temperature", DECIMAL, 15.0, 28.0, CELSIUS)
+    question = question_for(ask, car_data)
+    typed = "%.1f" % (question.low + fraction * (question.high - question.low))
+    assert 15.0 <= api_value(ask, question.parse(typed), car_data) <= 28.0
+
+
+@given(st.text())
+def test_any_pin_is_four_digits_or_refused(text):
+    from teslapy_apps.gui.commands import PIN_ASK, question_for
+
+    try:
+        pin = question_for(PIN_ASK, {}).parse(text)
+    except ValueError as error:
+        assert str(error) == "Enter the PIN's four digits."
+        return
+    assert len(pin) == 4 and pin.isdigit() and pin.isascii()
+
+
+@given(st.from_regex(r"[a-z]+(_[a-z]+)*", fullmatch=True))
+def test_every_refusal_reason_reads_as_words(reason):
+    from teslapy_apps.common import REFUSAL_REASONS, explain_refusal
+
+    words = explain_refusal(reason)
+    assert "_" not in words and words.endswith(".")
+    assert words == REFUSAL_REASONS.get(reason, "The car refused: %s."
+                                        % reason.replace("_", " "))
