@@ -145,7 +145,7 @@ def test_errors_become_dialogs_and_the_window_stays_usable(app):
     assert "updated" not in app.status.get()    # nothing read from Nikola yet
     app.command_items["Honk horn"]()
     settle(app)
-    assert len(app.recorder.errors) == 1 and "408" in app.recorder.errors[0]
+    assert len(app.recorder.errors) == 1 and "asleep or offline" in app.recorder.errors[0]
     assert "http://" not in app.recorder.errors[0]
     # the status bar keeps the car's state and names what failed
     assert app.status.get().startswith("Nikola is asleep")
@@ -291,9 +291,9 @@ def test_every_command_menu_item_reaches_the_car(app):
             if len(app.recorder.errors) > before:
                 refused[label] = app.recorder.errors[-1]
     # The demo Model 3 has no sunroof and is already charging: the car says so.
-    assert refused == {"Vent sunroof": "Vehicle error: no_sunroof",
-                       "Close sunroof": "Vehicle error: no_sunroof",
-                       "Start charging": "Vehicle error: is_charging"}
+    assert refused == {"Vent sunroof": "The car refused: it has no sunroof (no_sunroof)",
+                       "Close sunroof": "The car refused: it has no sunroof (no_sunroof)",
+                       "Start charging": "The car refused: it is charging (is_charging)"}
     car = app.simulator.world.vehicles[0].data
     assert car["climate_state"]["driver_temp_setting"] == 20.0
     assert car["charge_state"]["charge_limit_soc"] == 70
