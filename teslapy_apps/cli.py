@@ -18,7 +18,7 @@ import sys
 import textwrap
 import threading
 import time
-from typing import IO, Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, TextIO, Tuple
 
 import teslapy
 from teslapy import endpoints
@@ -204,7 +204,7 @@ class Results:
     error or Ctrl-C), so stdout always holds one whole JSON document.
     """
 
-    def __init__(self, stream: IO[str], lines: bool) -> None:
+    def __init__(self, stream: TextIO, lines: bool) -> None:
         self.stream = stream
         self.lines = lines
         self.count = 0
@@ -230,7 +230,7 @@ class Spinner:
 
     FRAMES = "|/-\\"
 
-    def __init__(self, stream: IO[str], text: str, interval: float = 0.25) -> None:
+    def __init__(self, stream: TextIO, text: str, interval: float = 0.25) -> None:
         self.stream = stream
         self.text = text
         self.interval = interval
@@ -270,8 +270,8 @@ class Spinner:
 class Run:
     """One run of the command line: its arguments, streams, results and worst code."""
 
-    def __init__(self, args: argparse.Namespace, stdin: IO[str], stdout: IO[str],
-                 stderr: IO[str]) -> None:
+    def __init__(self, args: argparse.Namespace, stdin: TextIO, stdout: TextIO,
+                 stderr: TextIO) -> None:
         self.args = args
         self.stdin = stdin
         self.stderr = stderr
@@ -393,8 +393,7 @@ class Run:
         args, params = self.args, self.params
         table = {
             "list": lambda: product,
-            "battery": (product.get_battery_data if isinstance(product, teslapy.Battery)
-                        else product.get_site_data),
+            "battery": lambda: site_data(product),
             "api": lambda: product.api(args.api, **params),
             "command": lambda: product.command(args.command, **params),
         }
@@ -444,6 +443,15 @@ def interrupts_recorded() -> Any:
         signal.signal(signal.SIGINT, previous)
 
 
+def site_data(product: teslapy.Product) -> dict:
+    """-b: a battery's data, or a solar site's data."""
+    if isinstance(product, teslapy.SolarPanel):
+        return product.get_site_data()
+    if isinstance(product, teslapy.Battery):
+        return product.get_battery_data()
+    raise AppError("-b knows batteries and solar panels, not %s" % product_name(product))
+
+
 def remote_start(vehicle: teslapy.Vehicle) -> Any:
     """Enable keyless driving; AppError (login) when the session has no password."""
     try:
@@ -453,8 +461,8 @@ def remote_start(vehicle: teslapy.Vehicle) -> Any:
                        ExitCode.LOGIN_FAILED) from error
 
 
-def main(argv: Optional[Sequence[str]] = None, stdin: Optional[IO[str]] = None,
-         stdout: Optional[IO[str]] = None, stderr: Optional[IO[str]] = None) -> int:
+def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None,
+         stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None) -> int:
     """Entry point of ``teslapy`` and ``cli.py``; returns the exit code.
 
     argv: (optional) the arguments (``sys.argv[1:]`` by default)

@@ -19,13 +19,14 @@ import contextlib
 import enum
 import getpass
 import logging
+import math
 import os
 import re
 import shutil
 import sys
 import tempfile
 import traceback
-from typing import IO, Any, Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Sequence, TextIO, Tuple
 from urllib.parse import urlsplit
 
 import requests
@@ -78,7 +79,7 @@ class AppError(Exception):
 
 # -- logging and running an app ---------------------------------------------------------
 
-def configure_logging(debug: bool, stream: Optional[IO[str]] = None) -> Callable[[], None]:
+def configure_logging(debug: bool, stream: Optional[TextIO] = None) -> Callable[[], None]:
     """Log at DEBUG to ``stream`` (stderr) with ``debug``, else only warnings.
 
     Without ``debug`` the HTTP library's own retry warnings stay quiet: the app
@@ -104,7 +105,7 @@ def configure_logging(debug: bool, stream: Optional[IO[str]] = None) -> Callable
 
 
 def report_error(error: BaseException, debug: bool = False,
-                 stream: Optional[IO[str]] = None) -> ExitCode:
+                 stream: Optional[TextIO] = None) -> ExitCode:
     """Print the one-line message (and with ``debug`` the traceback) to stderr."""
     stream = stream or sys.stderr
     code, message = describe_error(error)
@@ -118,7 +119,7 @@ def report_error(error: BaseException, debug: bool = False,
 
 
 def run_app(body: Callable[[], int], debug: bool = False,
-            stdout: Optional[IO[str]] = None, stderr: Optional[IO[str]] = None) -> int:
+            stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None) -> int:
     """Run an app's body; errors become a message on ``stderr`` and an exit code.
 
     When the reader of ``stdout`` goes away (``| head``) the app stops quietly.
@@ -127,7 +128,7 @@ def run_app(body: Callable[[], int], debug: bool = False,
     try:
         return int(body())
     except BrokenPipeError:
-        if stdout is sys.__stdout__:    # no flush at exit into the closed pipe
+        if stdout is sys.__stdout__ and stdout is not None:  # no flush into the closed pipe
             with contextlib.suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
         return int(ExitCode.OK)
@@ -192,6 +193,8 @@ def describe_error(error: BaseException, product: Optional[str] = None,
         return ExitCode.LOGIN_FAILED, "Login failed: " + one_line(error)
     if isinstance(error, requests.HTTPError):
         return http_error_words(error, subject, wake_hint)
+    if isinstance(error, teslapy.Http2UnavailableError):       # says what to do itself
+        return ExitCode.NETWORK, one_line(error)
     if isinstance(error, (requests.ConnectionError, requests.Timeout)):
         return ExitCode.NETWORK, network_message(error)
     if isinstance(error, teslapy.VehicleError):
@@ -210,17 +213,23 @@ def describe_error(error: BaseException, product: Optional[str] = None,
 
 def http_error_words(error: requests.HTTPError, subject: str,
                      wake_hint: str) -> Tuple[ExitCode, str]:
-    """An error reply of the API in words, with the status as detail."""
+    """An error reply of the API in words (the library's typed refusals carry their
+    own ``hint``), with the status as detail."""
     status = getattr(error.response, "status_code", None)
-    if status == 408:
+    if isinstance(error, teslapy.VehicleUnavailableError) or status == 408:
         return ExitCode.VEHICLE_UNAVAILABLE, "%s is asleep or offline: %s" % (subject,
                                                                              wake_hint)
-    if status == 401:
-        return ExitCode.LOGIN_FAILED, (
-            "Tesla no longer accepts the login (401): log in again with the password")
-    if status == 429:
-        return ExitCode.API_ERROR, (
-            "Too many requests (429): Tesla limits how often you may call; wait a while")
+    if isinstance(error, teslapy.RateLimitError):
+        wait = (" (about %d s)" % math.ceil(error.retry_after)
+                if error.retry_after is not None else "")
+        return ExitCode.API_ERROR, "%s%s" % (error.hint.rstrip("."), wait)
+    if isinstance(error, teslapy.TokenRejectedError) or status == 401:
+        return ExitCode.LOGIN_FAILED, getattr(error, "hint", (
+            "Tesla no longer accepts the login (401): log in again with the password"))
+    if isinstance(error, teslapy.CommandProtocolRequiredError):
+        return ExitCode.REFUSED, error.hint
+    if isinstance(error, teslapy.FleetApiRequiredError):
+        return ExitCode.API_ERROR, error.hint
     if status is not None and status >= 500:
         return ExitCode.API_ERROR, ("Tesla's service failed (%s): try again later"
                                     % http_message(error))
@@ -248,7 +257,7 @@ class Terminal:
         self.size = size
 
     @classmethod
-    def over_streams(cls, stdin: IO[str], stderr: IO[str]) -> "Terminal":
+    def over_streams(cls, stdin: TextIO, stderr: TextIO) -> "Terminal":
         """Questions on ``stderr``, answers from ``stdin`` (hidden when it is a terminal)."""
         def read(prompt: str) -> str:
             stderr.write(prompt)
@@ -373,10 +382,11 @@ def login(tesla: teslapy.Tesla, questions: Optional[LoginQuestions] = None,
         except LoginCancelled:
             raise
         except LoginFailed as error:
-            if attempt == attempts or questions is None:
+            if (attempt == attempts or questions is None
+                    or isinstance(error.__cause__, teslapy.RecaptchaRequiredError)):
                 raise
             questions.terminal.write(describe_error(error)[1])
-            # The library has no typed captcha error: its message names the captcha.
+            # A mistyped captcha has no error class of its own: the message names it.
             if not questions.password_accepted and "captcha" not in str(error).lower():
                 tesla.password = None
 

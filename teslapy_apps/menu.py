@@ -180,7 +180,7 @@ class Menu:
             self.say("", *table(("#", "Name", "State", "VIN"), rows))
             choice = self.console.ask_number("Car [1-%d, 0 quits]: " % len(vehicles),
                                              0, len(vehicles), allow_empty=False)
-            if choice == 0:
+            if not choice:
                 raise Quit
             self.open(vehicles[choice - 1])
 

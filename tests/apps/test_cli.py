@@ -346,6 +346,19 @@ def test_refused_command_is_told_in_words(account, world):
                              "Tim's Tesla refused: nobody is in the car (user_not_present)"}
 
 
+@pytest.mark.parametrize("status, headers, code, message", [
+    (429, {"Retry-After": "30"}, ExitCode.API_ERROR,
+     "Tesla is rate limiting this account: wait before calling again (about 30 s)"),
+    (503, {}, ExitCode.API_ERROR, "Tesla's service failed (503 Server Error: "),
+])
+def test_service_refusals_are_told_in_words(account, sim, status, headers, code, message):
+    sim.faults.add(service="api", path=r"/vehicle_data$", status=status, headers=headers,
+                   times=None)
+    result = account("-f", "Tim's Tesla", "-g")
+    assert_clean_failure(result, code, message)
+    assert results(result)[0]["error"]["detail"].startswith(str(status))
+
+
 def test_remote_start_uses_the_password(account, world):
     assert only_result(account("-f", "Tim's Tesla", "-s"), "Tim's Tesla", "start") is True
     assert world.vehicles[0].data["vehicle_state"]["remote_start"] is True

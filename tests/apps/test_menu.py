@@ -330,6 +330,21 @@ def test_cancelled_factor_choice_ends_the_login():
     assert script.prompts == ["Password: ", "Choice [1-2, empty to cancel]: "]
 
 
+RECAPTCHA_PAGE = """<html><body><form method="post"><input name="identity">
+<input name="credential"></form><script>var messages = {"error": "Recaptcha is required"};
+</script></body></html>"""
+
+
+def test_a_recaptcha_ends_the_login_at_once(sim, capsys):
+    sim.faults.add(service="sso", method="POST", path="/oauth2/v3/authorize$", status=200,
+                   body=RECAPTCHA_PAGE, headers={"Content-Type": "text/html"}, times=None)
+    script = Script(["starship", "starship"])
+    assert run_menu(script) == ExitCode.LOGIN_FAILED
+    assert script.prompts == ["Password: "]             # no point in asking again
+    assert "Login failed: Credentials rejected. Recaptcha is required" in \
+        capsys.readouterr().err
+
+
 def read_captcha(script, seen):
     """The characters of the captcha the menu told about last; notes its file."""
     path = re.findall(r"open (\S+\.svg) to see it", script.text)[-1]
