@@ -396,10 +396,10 @@ class Menu:
     def details(self) -> None:
         """The car's decoded VIN and its option codes."""
         self.say("", "%s (VIN %s)" % (self.name, self.vehicle.get("vin")))
-        done, decoded = self.call(self.vehicle.decode_vin)
-        for key, value in (decoded or {}).items():
+        decoded = self.call(self.vehicle.decode_vin)[1] or {}
+        for key, value in decoded.items():
             self.say("  %-14s %s" % (key.replace("_", " ").capitalize() + ":", value))
-        done, codes = self.call(self.vehicle.option_code_list)
+        codes = self.call(self.vehicle.option_code_list)[1]
         if codes:
             self.say("Option codes:", *textwrap.wrap(
                 ", ".join(codes), self.width() - 1, initial_indent="  ",
