@@ -2,24 +2,30 @@
 
 Run as ``teslapy ...``, ``python cli.py ...`` from a clone, or ``python -m
 teslapy_apps.cli ...``. ``--demo`` runs everything against the built-in simulated
-Tesla cloud, logged in to its demo account.
+Tesla cloud, logged in to its demo account. In Python, :func:`main` takes the
+arguments and the three streams and returns the exit code.
 """
 from __future__ import annotations
 
 import argparse
 import ast
 import contextlib
-import getpass
+import difflib
 import json
 import logging
 import signal
 import sys
-from typing import Any, Callable, Optional, Sequence
+import textwrap
+import threading
+import time
+from typing import Any, Callable, List, Optional, Sequence, TextIO, Tuple
 
 import teslapy
+from teslapy import endpoints
 from teslapy_apps.common import (
-    AppError, ExitCode, add_debug_option, add_session_options, captcha_in_terminal,
-    configure_logging, login, open_session, run_app,
+    AppError, ExitCode, LoginQuestions, Terminal, add_debug_option, add_session_options,
+    configure_logging, describe_error, error_detail, login, open_session, product_name,
+    run_app, wake_up,
 )
 
 logger = logging.getLogger(__name__)
@@ -31,29 +37,50 @@ selection:
   vehicle_id, vin, display_name, energy_site_id, site_name, ...); without -f all are
   selected. Each action is done on each selected product it applies to, product by
   product in that order, actions in the order -l -o -v --service -w -g -n -m -b -s -a
-  -c -r.
+  -c -r. An error ends the actions on that product; the run goes on with the next
+  product (a login, network or Ctrl-C failure ends the run).
 
   vehicles only:         -o -v --service -w -g -n -m -s -r
   batteries/solar only:  -b (batteries: battery data; solar panels: site data)
-  all products:          -l -a -c (-a/-c take their parameters from -k)
+  all products:          -l
+  -a/-c (parameters from -k): the products their endpoint is for (vehicle_id in its
+                         path: vehicles; site_id or battery_id: energy products)
 
-  Every result is printed to stdout as a JSON document (several results follow one
-  another); -r prints one JSON line per streamed update until the stream ends or
-  Ctrl-C. Messages go to stderr.
+  With no action, -p only logs in and caches the token; without -p either, this
+  help is printed (exit 2).
+
+output:
+  stdout holds one JSON array of results, each tagged with its product and action:
+    {"product": "Tim's Tesla", "action": "get", "result": {...}}
+    {"product": "Nikola", "action": "get", "error": {"code": 4, "message": "...",
+     "detail": "..."}}
+  (-a/-c results also name the "endpoint"). --json-lines prints one such object a
+  line instead, as each result comes; -r streams that way, one object per update.
+  Errors are also told on stderr, in one line each, as are questions and progress.
 
 exit codes:
   0 ok, 1 other error, 2 usage, 3 login failed, 4 car asleep or offline (use -w),
-  5 command refused, 6 other API error, 7 network, 8 nothing selected, 130 Ctrl-C
+  5 command refused, 6 other API error, 7 network, 8 nothing selected, 130 Ctrl-C;
+  when several products fail, the highest of their codes
 
 example:
   teslapy -e elon@tesla.com -w -a ACTUATE_TRUNK -k which_trunk=front
   teslapy --demo -f "Tim's Tesla" -g
 """
 
-VEHICLE_FLAGS = (("option", "-o"), ("vin", "-v"), ("service", "--service"), ("wake", "-w"),
-                 ("get", "-g"), ("nearby", "-n"), ("mobile", "-m"), ("start", "-s"),
-                 ("stream", "-r"))
-ENERGY_FLAGS = (("battery", "-b"),)
+#: (dest, flag) of every action, in the order they are done on a product.
+ACTIONS = (("list", "-l"), ("option", "-o"), ("vin", "-v"), ("service", "--service"),
+           ("wake", "-w"), ("get", "-g"), ("nearby", "-n"), ("mobile", "-m"),
+           ("battery", "-b"), ("start", "-s"), ("api", "-a"), ("command", "-c"),
+           ("stream", "-r"))
+VEHICLE_ONLY = ("option", "vin", "service", "wake", "get", "nearby", "mobile", "start",
+                "stream")
+ENERGY_ONLY = ("battery",)
+#: Failures after which the other products would fail the same way.
+ENDS_THE_RUN = (ExitCode.LOGIN_FAILED, ExitCode.NETWORK)
+WAKE_HINT = "wake it up with -w"
+
+Action = Tuple[str, Callable[[], Any]]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,15 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-s", "--start", action="store_true", help="remote start drive")
     add_debug_option(parser)
     parser.add_argument("-r", "--stream", action="store_true",
-                        help="receive streaming vehicle data on-change")
+                        help="receive streaming vehicle data on-change (as JSON lines)")
     parser.add_argument("--service", action="store_true",
                         help="get service self scheduling eligibility")
+    parser.add_argument("--json-lines", action="store_true",
+                        help="print one JSON object a line, as each result comes")
     add_session_options(parser)
     return parser
 
 
-def parse_keyvalue(text: str) -> tuple[str, Any]:
-    """Split ``key=value``; the value becomes a Python literal when it parses as one."""
+def parse_keyvalue(text: str) -> Tuple[str, Any]:
+    """Split ``key=value``; the value becomes a Python literal when it parses as one.
+
+    Raises argparse.ArgumentTypeError when there is no ``=`` or no key.
+    """
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError("expected key=value, got %r" % text)
@@ -111,18 +143,22 @@ def parse_keyvalue(text: str) -> tuple[str, Any]:
         return key, value
 
 
-def emit(result: Any) -> None:
-    """Print one result as a JSON document."""
-    if isinstance(result, teslapy.JsonDict):
-        print(result)
-    else:
-        print(json.dumps(result, indent=4, default=str))
-    sys.stdout.flush()
+def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse command lines that cannot work, before logging in (exits with 2)."""
+    if not args.email and not args.demo:
+        parser.error("the following arguments are required: -e (or use --demo)")
+    if args.keyvalue and not (args.api or args.command):
+        parser.error("-k gives parameters to -a or -c, and neither is given")
+    for name in (args.api, args.command):
+        if name is not None and name not in endpoints.all_endpoints():
+            close = difflib.get_close_matches(name.upper(), endpoints.all_endpoints(), 3)
+            parser.error("unknown endpoint name %s%s" % (
+                name, " (did you mean %s?)" % ", ".join(close) if close else ""))
 
 
-def emit_line(update: dict) -> None:
-    """Print one streamed update as a line of JSON."""
-    print(json.dumps(update, default=str), flush=True)
+def has_action(args: argparse.Namespace) -> bool:
+    """Whether the command line asks for anything to be done on a product."""
+    return any(getattr(args, dest) for dest, _ in ACTIONS)
 
 
 def select(products: list, wanted: Optional[str]) -> list:
@@ -134,131 +170,172 @@ def select(products: list, wanted: Optional[str]) -> list:
                    if not isinstance(value, (dict, list)))]
 
 
+def applies_to(args: argparse.Namespace, dest: str) -> Tuple[bool, bool]:
+    """Whether an action applies to (vehicles, energy products): -a/-c by the path
+    variables of their endpoint (``vehicle_id``; ``site_id`` or ``battery_id``)."""
+    if dest in ("api", "command"):
+        uri = endpoints.get_endpoint(getattr(args, dest)).uri
+        for_vehicles = "{vehicle_id}" in uri
+        for_energy = "{site_id}" in uri or "{battery_id}" in uri
+        if for_vehicles or for_energy:
+            return for_vehicles, for_energy
+    return dest not in ENERGY_ONLY, dest not in VEHICLE_ONLY
+
+
 def check_applicable(args: argparse.Namespace, vehicles: list, energy: list) -> None:
-    """Refuse flags that apply to none of the selected products."""
-    for dest, flag in VEHICLE_FLAGS:
-        if getattr(args, dest) and not vehicles:
-            raise AppError("%s applies to vehicles, and no vehicle is selected" % flag,
-                           ExitCode.NOT_FOUND)
-    for dest, flag in ENERGY_FLAGS:
-        if getattr(args, dest) and not energy:
-            raise AppError("%s applies to batteries and solar panels, and none is selected"
-                           % flag, ExitCode.NOT_FOUND)
+    """Refuse actions that apply to none of the selected products."""
+    for dest, flag in ACTIONS:
+        if not getattr(args, dest):
+            continue
+        for_vehicles, for_energy = applies_to(args, dest)
+        if (for_vehicles and vehicles) or (for_energy and energy):
+            continue
+        if dest in ("api", "command"):
+            flag = "%s %s" % (flag, getattr(args, dest))
+        raise AppError("%s applies to %s, and none is selected" % (
+            flag, "vehicles" if for_vehicles else "batteries and solar panels"),
+            ExitCode.NOT_FOUND)
 
 
-class StreamStopped(Exception):
-    """Ctrl-C ended streaming: the run stops here, successfully."""
+class Results:
+    """The run's results on stdout: one JSON array, or one JSON object a line.
 
-
-def stream_vehicle(vehicle: teslapy.Vehicle) -> None:
-    """Print the car's streamed updates until the stream ends.
-
-    Ctrl-C ends streaming and the run with :class:`StreamStopped`, also when the
-    websocket loop swallows the interrupt itself.
+    The array is written as results come, and closed by :meth:`close` (also after an
+    error or Ctrl-C), so stdout always holds one whole JSON document.
     """
-    interrupted = []
 
-    def on_sigint(signum: int, frame: Any) -> None:
-        interrupted.append(signum)
-        raise KeyboardInterrupt
+    def __init__(self, stream: TextIO, lines: bool) -> None:
+        self.stream = stream
+        self.lines = lines
+        self.count = 0
 
-    print("Streaming %s (%s); Ctrl-C stops." % (vehicle["display_name"], vehicle["state"]),
-          file=sys.stderr, flush=True)
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        vehicle.stream(emit_line)
-    except KeyboardInterrupt:
-        interrupted.append(signal.SIGINT)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if interrupted:
-        raise StreamStopped
-
-
-def act_on_vehicle(vehicle: teslapy.Vehicle, args: argparse.Namespace, params: dict) -> None:
-    """Do the requested actions on one car, in the documented order."""
-    if args.list:
-        emit(vehicle)
-    if args.option:
-        emit(vehicle.option_code_list())
-    if args.vin:
-        emit(vehicle.decode_vin())
-    if args.service:
-        emit(vehicle.get_service_scheduling_data())
-    if args.wake:
-        vehicle.sync_wake_up()
-    if args.get:
-        emit(vehicle.get_vehicle_data())
-    if args.nearby:
-        emit(vehicle.get_nearby_charging_sites())
-    if args.mobile:
-        emit(vehicle.mobile_enabled())
-    if args.start:
-        try:
-            emit(vehicle.remote_start_drive())
-        except ValueError as error:         # the session has no password (cached token)
-            raise AppError("-s needs the account password: add -p",
-                           ExitCode.LOGIN_FAILED) from error
-    if args.api:
-        emit(vehicle.api(args.api, **params))
-    if args.command:
-        emit(vehicle.command(args.command, **params))
-    if args.stream:
-        stream_vehicle(vehicle)
-
-
-def act_on_product(product: teslapy.Product, args: argparse.Namespace, params: dict) -> None:
-    """Do the requested actions on one Powerwall or solar site."""
-    if args.list:
-        emit(product)
-    if args.battery:
-        if isinstance(product, teslapy.Battery):
-            emit(product.get_battery_data())
+    def add(self, item: dict) -> None:
+        if self.lines:
+            text = json.dumps(item, default=str) + "\n"
         else:
-            emit(product.get_site_data())
-    if args.api:
-        emit(product.api(args.api, **params))
-    if args.command:
-        emit(product.command(args.command, **params))
+            body = textwrap.indent(json.dumps(item, indent=2, default=str), "  ")
+            text = ("[\n" if self.count == 0 else ",\n") + body
+        self.count += 1
+        self.stream.write(text)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if not self.lines:
+            self.stream.write("[]\n" if self.count == 0 else "\n]\n")
+            self.stream.flush()
 
 
-def password_for(args: argparse.Namespace,
-                 ask: Callable[[str], str] = getpass.getpass) -> Optional[str]:
-    """The password given with -p; for a bare -p asked without echo on a terminal,
-    else read as one line from stdin (``echo ... | teslapy -p``); None without -p.
+class Spinner:
+    """``<text> | 3 s`` turning on a terminal while the app waits; nothing elsewhere."""
 
-    Raises AppError when stdin ends before a password.
-    """
-    if args.password != "":
-        return args.password
-    if sys.stdin.isatty():
-        return ask("Password: ")
-    password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        raise AppError("-p without a value reads the password from the terminal or stdin, "
-                       "and none came: type it, or pipe it in", ExitCode.LOGIN_FAILED)
-    return password
+    FRAMES = "|/-\\"
+
+    def __init__(self, stream: TextIO, text: str, interval: float = 0.25) -> None:
+        self.stream = stream
+        self.text = text
+        self.interval = interval
+        self.stop = threading.Event()
+        self.thread: Optional[threading.Thread] = None
+        self.width = 0
+
+    def draw(self, frame: int, started: float) -> None:
+        line = "%s %s %d s" % (self.text, self.FRAMES[frame % len(self.FRAMES)],
+                               time.monotonic() - started)
+        self.width = max(self.width, len(line))
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+
+    def spin(self, started: float) -> None:
+        frame = 0
+        while not self.stop.wait(self.interval):
+            frame += 1
+            self.draw(frame, started)
+
+    def __enter__(self) -> "Spinner":
+        if self.stream.isatty():
+            started = time.monotonic()
+            self.draw(0, started)
+            self.thread = threading.Thread(target=self.spin, args=(started,), daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.thread is not None:
+            self.stop.set()
+            self.thread.join()
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
 
 
-def ask_captcha(svg: bytes) -> str:
-    """The captcha question on the terminal, telling where the image was saved."""
-    return captcha_in_terminal(svg, input, lambda text: print(text, file=sys.stderr))
+class Run:
+    """One run of the command line: its arguments, streams, results and worst code."""
 
+    def __init__(self, args: argparse.Namespace, stdin: TextIO, stdout: TextIO,
+                 stderr: TextIO) -> None:
+        self.args = args
+        self.stdin = stdin
+        self.stderr = stderr
+        self.results = Results(stdout, lines=args.json_lines or args.stream)
+        self.params = dict(args.keyvalue)
+        self.code = ExitCode.OK
 
-def run(args: argparse.Namespace) -> int:
-    """Log in, select the products and act on them."""
-    options: dict = {"verify": args.verify, "proxy": args.proxy, "captcha_solver": ask_captcha}
-    if args.passcode is not None:
-        options["passcode_getter"] = lambda: args.passcode
-    if args.factor is not None:
-        options["factor_selector"] = lambda factors: args.factor
-    password = password_for(args)
-    with open_session(args.email, password, demo=args.demo, **options) as tesla:
-        if not tesla.authorized and not tesla.password:
-            raise AppError("No cached token for %s: give the password with -p"
-                           % tesla.email, ExitCode.LOGIN_FAILED)
-        with contextlib.redirect_stdout(sys.stderr):    # questions stay out of the JSON
+    def tell(self, message: str) -> None:
+        print(message, file=self.stderr, flush=True)
+
+    # -- logging in ---------------------------------------------------------------
+
+    def password(self) -> Optional[str]:
+        """The password given with -p; for a bare -p asked without echo on a terminal,
+        else read as one line from stdin (``echo ... | teslapy -p``); None without -p.
+
+        Raises AppError when stdin ends before a password.
+        """
+        if self.args.password != "":
+            return self.args.password
+        if self.stdin.isatty():
+            return Terminal.over_streams(self.stdin, self.stderr).ask("Password: ",
+                                                                      secret=True)
+        password = self.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise AppError("-p without a value reads the password from the terminal or "
+                           "stdin, and none came: type it, or pipe it in",
+                           ExitCode.LOGIN_FAILED)
+        return password
+
+    def session_options(self) -> dict:
+        """The ``Tesla`` options: login questions on stderr, -t/-u answers, --verify/--proxy."""
+        args = self.args
+        options = LoginQuestions(Terminal.over_streams(self.stdin, self.stderr)).options()
+        if args.passcode is not None:
+            options["passcode_getter"] = lambda: args.passcode
+        if args.factor is not None:
+            options["factor_selector"] = lambda factors: args.factor
+        options.update(verify=args.verify, proxy=args.proxy)
+        return options
+
+    # -- the run ------------------------------------------------------------------
+
+    def __call__(self) -> int:
+        """Log in, select the products and act on them; returns the worst exit code."""
+        args = self.args
+        with open_session(args.email, self.password(), demo=args.demo,
+                          **self.session_options()) as tesla:
+            if not tesla.authorized and not tesla.password:
+                raise AppError("No cached token for %s: give the password with -p"
+                               % tesla.email, ExitCode.LOGIN_FAILED)
             login(tesla)
+            if not has_action(args):
+                self.tell("Logged in as %s." % tesla.email)
+                return ExitCode.OK
+            try:
+                self.act(tesla)
+            finally:
+                self.results.close()
+        return self.code
+
+    def act(self, tesla: teslapy.Tesla) -> None:
+        """Select the products and do the actions on each, product by product."""
+        args = self.args
         vehicles = select(tesla.vehicle_list(), args.filter)
         energy = select(tesla.battery_list() + tesla.solar_list(), args.filter)
         logger.info("%d vehicle(s), %d energy product(s) selected", len(vehicles), len(energy))
@@ -266,25 +343,147 @@ def run(args: argparse.Namespace) -> int:
             raise AppError("No product matches %r" % args.filter if args.filter
                            else "No products on this account", ExitCode.NOT_FOUND)
         check_applicable(args, vehicles, energy)
-        params = dict(args.keyvalue)
-        try:
-            for vehicle in vehicles:
-                act_on_vehicle(vehicle, args, params)
-            for product in energy:
-                act_on_product(product, args, params)
-        except StreamStopped:
-            print("Streaming stopped.", file=sys.stderr)
-    return ExitCode.OK
+        for vehicle in vehicles:
+            if not self.do(vehicle, self.vehicle_actions(vehicle)):
+                return
+        for product in energy:
+            if not self.do(product, self.product_actions(product)):
+                return
+
+    def do(self, product: dict, actions: List[Action]) -> bool:
+        """Do the actions on one product and print their results; the first error ends
+        them. Returns False when the error ends the whole run."""
+        name = product_name(product)
+        for action, call in actions:
+            item = {"product": name, "action": action}
+            if action in ("api", "command"):
+                item["endpoint"] = getattr(self.args, action)
+            try:
+                result = call()
+            except Exception as error:      # told, recorded, and the run goes on
+                logger.debug("%s of %s failed", action, name, exc_info=True)
+                code, message = describe_error(error, name, WAKE_HINT)
+                self.results.add(dict(item, error={"code": int(code), "message": message,
+                                                   "detail": error_detail(error)}))
+                self.tell(message)
+                self.code = max(self.code, code)
+                return code not in ENDS_THE_RUN
+            if action != "stream":
+                self.results.add(dict(item, result=result))
+        return True
+
+    def vehicle_actions(self, vehicle: teslapy.Vehicle) -> List[Action]:
+        """The requested actions on one car, in the documented order."""
+        args, params = self.args, self.params
+        table = {
+            "list": lambda: vehicle, "option": vehicle.option_code_list,
+            "vin": vehicle.decode_vin, "service": vehicle.get_service_scheduling_data,
+            "wake": lambda: self.wake(vehicle), "get": vehicle.get_vehicle_data,
+            "nearby": vehicle.get_nearby_charging_sites, "mobile": vehicle.mobile_enabled,
+            "start": lambda: remote_start(vehicle),
+            "api": lambda: vehicle.api(args.api, **params),
+            "command": lambda: vehicle.command(args.command, **params),
+            "stream": lambda: self.stream(vehicle),
+        }
+        return [(dest, table[dest]) for dest, _ in ACTIONS
+                if getattr(args, dest) and applies_to(args, dest)[0]]
+
+    def product_actions(self, product: teslapy.Product) -> List[Action]:
+        """The requested actions on one Powerwall or solar site."""
+        args, params = self.args, self.params
+        table = {
+            "list": lambda: product,
+            "battery": lambda: site_data(product),
+            "api": lambda: product.api(args.api, **params),
+            "command": lambda: product.command(args.command, **params),
+        }
+        return [(dest, table[dest]) for dest, _ in ACTIONS
+                if getattr(args, dest) and applies_to(args, dest)[1]]
+
+    def wake(self, vehicle: teslapy.Vehicle) -> str:
+        """Wake the car, turning a spinner on a terminal meanwhile; its state."""
+        with Spinner(self.stderr, "Waking %s" % product_name(vehicle)):
+            wake_up(vehicle)
+        return vehicle["state"]
+
+    def stream(self, vehicle: teslapy.Vehicle) -> None:
+        """Print the car's streamed updates, one JSON line each, until the stream ends.
+
+        Ctrl-C raises KeyboardInterrupt (the run exits with 130), also when the
+        websocket loop swallows the interrupt itself.
+        """
+        name = product_name(vehicle)
+        self.tell("Streaming %s (%s); Ctrl-C stops." % (name, vehicle["state"]))
+        with interrupts_recorded() as interrupted:
+            vehicle.stream(lambda update: self.results.add(
+                {"product": name, "action": "stream", "result": update}))
+        if interrupted:
+            raise KeyboardInterrupt
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of ``teslapy`` and ``cli.py``; returns the exit code."""
+@contextlib.contextmanager
+def interrupts_recorded() -> Any:
+    """Record Ctrl-C in the yielded list while still raising KeyboardInterrupt, so a
+    library that swallows the interrupt cannot hide it (main thread only)."""
+    interrupted: List[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield interrupted
+    except KeyboardInterrupt:
+        interrupted.append(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def site_data(product: teslapy.Product) -> dict:
+    """-b: a battery's data, or a solar site's data."""
+    if isinstance(product, teslapy.SolarPanel):
+        return product.get_site_data()
+    if isinstance(product, teslapy.Battery):
+        return product.get_battery_data()
+    raise AppError("-b knows batteries and solar panels, not %s" % product_name(product))
+
+
+def remote_start(vehicle: teslapy.Vehicle) -> Any:
+    """Enable keyless driving; AppError (login) when the session has no password."""
+    try:
+        return vehicle.remote_start_drive()
+    except ValueError as error:         # the session has no password (cached token)
+        raise AppError("-s needs the account password: add -p",
+                       ExitCode.LOGIN_FAILED) from error
+
+
+def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None,
+         stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None) -> int:
+    """Entry point of ``teslapy`` and ``cli.py``; returns the exit code.
+
+    argv: (optional) the arguments (``sys.argv[1:]`` by default)
+    stdin, stdout, stderr: (optional) the streams to use (``sys``'s by default)
+    """
+    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.email and not args.demo:
-        parser.error("the following arguments are required: -e (or use --demo)")
-    configure_logging(args.debug)
-    return run_app(lambda: run(args), args.debug)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            args = parser.parse_args(argv)
+            check_usage(parser, args)
+    except SystemExit as exit:          # --help, or a usage error
+        return exit.code if isinstance(exit.code, int) else ExitCode.USAGE
+    if not has_action(args) and args.password is None:
+        parser.print_help(stderr)
+        return ExitCode.USAGE
+    undo_logging = configure_logging(args.debug, stderr)
+    try:
+        return run_app(Run(args, stdin, stdout, stderr), args.debug, stdout, stderr)
+    finally:
+        undo_logging()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What the three apps share: demo startup, building the session, errors and exit codes.
+"""What the three apps share: demo startup, the session, login, errors and exit codes.
 
 Every app opens its session with :func:`open_session`. With ``demo=True`` it starts the
 simulated Tesla cloud in this process (the ``teslasim`` package, imported only then),
@@ -6,27 +6,34 @@ points the :class:`teslapy.Tesla` at it and logs in to the demo account with a
 temporary token cache; otherwise the library talks to Tesla's hosts, or to the hosts
 in the ``TESLAPY_*`` environment variables, which the library reads itself.
 
-Errors a user can cause or meet are turned into one line and an :class:`ExitCode` by
-:func:`describe_error`; :func:`run_app` applies that to a whole app run.
+Logging in goes through :func:`login`; the terminal apps ask the login questions with
+:class:`LoginQuestions` over a :class:`Terminal`. Errors a user can cause or meet are
+turned into one line in words and an :class:`ExitCode` by :func:`describe_error`;
+:func:`run_app` applies that to a whole app run.
 """
 from __future__ import annotations
 
 import argparse
+import builtins
 import contextlib
 import enum
+import getpass
 import logging
+import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import traceback
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, List, Optional, Sequence, TextIO, Tuple
 from urllib.parse import urlsplit
 
 import requests
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 import teslapy
+from teslapy import codes
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +44,16 @@ URL_SETTINGS = ("sso_base_url", "api_base_url", "streaming_base_url", "composito
 
 
 class ExitCode(enum.IntEnum):
-    """Exit status of the apps; each kind of failure has its own code."""
+    """Exit status of the apps; each kind of failure has its own code.
+
+    When several things fail in one run, the run exits with the highest code.
+    """
 
     OK = 0
     ERROR = 1                  # anything not listed below
     USAGE = 2                  # bad command line (argparse uses 2 as well)
     LOGIN_FAILED = 3           # wrong password or passcode, cancelled login, no cached token
-    VEHICLE_UNAVAILABLE = 4    # the car is asleep or offline (HTTP 408)
+    VEHICLE_UNAVAILABLE = 4    # the car is asleep or offline (HTTP 408), or did not wake
     REFUSED = 5                # a vehicle or energy product refused the command
     API_ERROR = 6              # any other error reply from the API
     NETWORK = 7                # the host could not be reached or timed out
@@ -67,19 +77,66 @@ class AppError(Exception):
         self.code = code
 
 
-def configure_logging(debug: bool) -> None:
-    """Log at DEBUG to stderr with ``debug``, else only warnings.
+# -- logging and running an app ---------------------------------------------------------
+
+def configure_logging(debug: bool, stream: Optional[TextIO] = None) -> Callable[[], None]:
+    """Log at DEBUG to ``stream`` (stderr) with ``debug``, else only warnings.
 
     Without ``debug`` the HTTP library's own retry warnings stay quiet: the app
-    reports the failure itself, in one line.
+    reports the failure itself, in one line. Returns a function that undoes this
+    (for apps run in-process, as the tests do).
     """
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s" if debug else "%(message)s",
-    )
+    root, urllib3 = logging.getLogger(), logging.getLogger("urllib3")
+    saved = (root.level, urllib3.level)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s" if debug else "%(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
     if not debug:
-        logging.getLogger("urllib3").setLevel(logging.ERROR)
+        urllib3.setLevel(logging.ERROR)
 
+    def undo() -> None:
+        root.removeHandler(handler)
+        root.setLevel(saved[0])
+        urllib3.setLevel(saved[1])
+
+    return undo
+
+
+def report_error(error: BaseException, debug: bool = False,
+                 stream: Optional[TextIO] = None) -> ExitCode:
+    """Print the one-line message (and with ``debug`` the traceback) to stderr."""
+    stream = stream or sys.stderr
+    code, message = describe_error(error)
+    if debug and not isinstance(error, KeyboardInterrupt):
+        traceback.print_exception(type(error), error, error.__traceback__, file=stream)
+    if isinstance(error, EOFError) or (isinstance(error, KeyboardInterrupt)
+                                       and stream.isatty()):
+        print(file=stream)              # end the unanswered prompt's line
+    print(message, file=stream)
+    return code
+
+
+def run_app(body: Callable[[], int], debug: bool = False,
+            stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None) -> int:
+    """Run an app's body; errors become a message on ``stderr`` and an exit code.
+
+    When the reader of ``stdout`` goes away (``| head``) the app stops quietly.
+    """
+    stdout = stdout or sys.stdout
+    try:
+        return int(body())
+    except BrokenPipeError:
+        if stdout is sys.__stdout__ and stdout is not None:  # no flush into the closed pipe
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        return int(ExitCode.OK)
+    except (Exception, KeyboardInterrupt) as error:
+        return int(report_error(error, debug, stderr))
+
+
+# -- errors in words --------------------------------------------------------------------
 
 def one_line(text: object) -> str:
     """Collapse a message to one line."""
@@ -107,8 +164,22 @@ def network_message(error: requests.RequestException) -> str:
     return "Cannot reach %s (%s): check the network, proxy and host settings" % (host, why)
 
 
-def describe_error(error: BaseException) -> tuple[ExitCode, str]:
-    """Turn an exception a user can meet into an exit code and a one-line message."""
+def error_detail(error: BaseException) -> str:
+    """The error's own text in one line (an HTTP error without its URL), for details."""
+    if isinstance(error, requests.HTTPError):
+        return http_message(error)
+    return one_line(error) or type(error).__name__
+
+
+def describe_error(error: BaseException, product: Optional[str] = None,
+                   wake_hint: str = "wake it up first") -> Tuple[ExitCode, str]:
+    """Turn an exception a user can meet into an exit code and a one-line message.
+
+    product: (optional) the name of the car or site the failed call was for; the
+        message names it
+    wake_hint: (optional) what to do about an asleep car, in the app's own terms
+    """
+    subject = product or "The car"
     if isinstance(error, KeyboardInterrupt):
         return ExitCode.INTERRUPTED, "Interrupted."
     if isinstance(error, EOFError):
@@ -118,25 +189,19 @@ def describe_error(error: BaseException) -> tuple[ExitCode, str]:
         return error.code, one_line(error)
     if isinstance(error, LoginCancelled):
         return ExitCode.LOGIN_FAILED, "Login cancelled."
-    if isinstance(error, LoginFailed):
-        return ExitCode.LOGIN_FAILED, "Login failed: " + one_line(error)
-    if isinstance(error, OAuth2Error):
+    if isinstance(error, (LoginFailed, OAuth2Error)):
         return ExitCode.LOGIN_FAILED, "Login failed: " + one_line(error)
     if isinstance(error, requests.HTTPError):
-        status = getattr(error.response, "status_code", None)
-        message = http_message(error)
-        if status == 408:
-            return ExitCode.VEHICLE_UNAVAILABLE, (
-                message + " (the car is asleep or offline: wake it up first)")
-        if status == 401:
-            return ExitCode.LOGIN_FAILED, message + " (log in again with the password)"
-        return ExitCode.API_ERROR, message
+        return http_error_words(error, subject, wake_hint)
+    if isinstance(error, teslapy.Http2UnavailableError):       # says what to do itself
+        return ExitCode.NETWORK, one_line(error)
     if isinstance(error, (requests.ConnectionError, requests.Timeout)):
         return ExitCode.NETWORK, network_message(error)
     if isinstance(error, teslapy.VehicleError):
-        return ExitCode.REFUSED, "Vehicle error: " + one_line(error)
+        return ExitCode.REFUSED, "%s refused: %s" % (subject, refusal_words(str(error)))
     if isinstance(error, teslapy.ProductError):
-        return ExitCode.REFUSED, "Product error: " + one_line(error)
+        return ExitCode.REFUSED, "%s did not accept it: %s" % (product or "The product",
+                                                                one_line(error))
     if isinstance(error, teslapy.CacheError):
         return ExitCode.ERROR, "Token cache: " + one_line(error)
     if isinstance(error, teslapy.TeslaError):      # e.g. a malformed reply
@@ -146,39 +211,187 @@ def describe_error(error: BaseException) -> tuple[ExitCode, str]:
     return ExitCode.ERROR, "%s: %s" % (type(error).__name__, one_line(error))
 
 
-def report_error(error: BaseException, debug: bool = False,
-                 stream=None) -> ExitCode:
-    """Print the one-line message (and with ``debug`` the traceback) to stderr."""
-    stream = stream or sys.stderr
-    code, message = describe_error(error)
-    if debug and not isinstance(error, KeyboardInterrupt):
-        traceback.print_exception(type(error), error, error.__traceback__, file=stream)
-    if isinstance(error, EOFError) or (isinstance(error, KeyboardInterrupt)
-                                       and stream.isatty()):
-        print(file=stream)              # end the unanswered prompt's line
-    print(message, file=stream)
-    return code
+def http_error_words(error: requests.HTTPError, subject: str,
+                     wake_hint: str) -> Tuple[ExitCode, str]:
+    """An error reply of the API in words (the library's typed refusals carry their
+    own ``hint``), with the status as detail."""
+    status = getattr(error.response, "status_code", None)
+    if isinstance(error, teslapy.VehicleUnavailableError) or status == 408:
+        return ExitCode.VEHICLE_UNAVAILABLE, "%s is asleep or offline: %s" % (subject,
+                                                                             wake_hint)
+    if isinstance(error, teslapy.RateLimitError):
+        wait = (" (about %d s)" % math.ceil(error.retry_after)
+                if error.retry_after is not None else "")
+        return ExitCode.API_ERROR, "%s%s" % (error.hint.rstrip("."), wait)
+    if isinstance(error, teslapy.TokenRejectedError) or status == 401:
+        return ExitCode.LOGIN_FAILED, getattr(error, "hint", (
+            "Tesla no longer accepts the login (401): log in again with the password"))
+    if isinstance(error, teslapy.CommandProtocolRequiredError):
+        return ExitCode.REFUSED, error.hint
+    if isinstance(error, teslapy.FleetApiRequiredError):
+        return ExitCode.API_ERROR, error.hint
+    if status is not None and status >= 500:
+        return ExitCode.API_ERROR, ("Tesla's service failed (%s): try again later"
+                                    % http_message(error))
+    return ExitCode.API_ERROR, http_message(error)
 
 
-def run_app(body: Callable[[], int], debug: bool = False) -> int:
-    """Run an app's body; errors become a message on stderr and an exit code."""
-    try:
-        return int(body())
-    except BrokenPipeError:
-        # The reader of our output went away (``| head``): stop quietly.
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return int(ExitCode.OK)
-    except (Exception, KeyboardInterrupt) as error:
-        return int(report_error(error, debug))
+# -- asking on a terminal ---------------------------------------------------------------
 
+class Terminal:
+    """An app's terminal: line input, hidden input, output and size; replaceable in tests.
 
-def login(tesla: teslapy.Tesla) -> None:
-    """Log in (or reuse the cached token).
-
-    Raises LoginCancelled when the user cancelled at the factor or passcode question,
-    LoginFailed when the login was rejected.
+    read: (optional) ``prompt -> line``; raises EOFError at the end of input
+    read_secret: (optional) the same without echo
+    write: (optional) prints one line
+    size: (optional) ``() -> os.terminal_size`` (columns, lines)
     """
+
+    def __init__(self, read: Callable[[str], str] = builtins.input,
+                 read_secret: Callable[[str], str] = getpass.getpass,
+                 write: Callable[..., None] = builtins.print,
+                 size: Callable[[], os.terminal_size] = shutil.get_terminal_size) -> None:
+        self.read = read
+        self.read_secret = read_secret
+        self.write = write
+        self.size = size
+
+    @classmethod
+    def over_streams(cls, stdin: TextIO, stderr: TextIO) -> "Terminal":
+        """Questions on ``stderr``, answers from ``stdin`` (hidden when it is a terminal)."""
+        def read(prompt: str) -> str:
+            stderr.write(prompt)
+            stderr.flush()
+            line = stdin.readline()
+            if not line:
+                raise EOFError
+            return line.rstrip("\r\n")
+
+        def read_secret(prompt: str) -> str:
+            if stdin.isatty():
+                return getpass.getpass(prompt, stream=stderr)
+            return read(prompt)
+
+        return cls(read, read_secret, lambda *parts: print(*parts, file=stderr))
+
+    def ask(self, prompt: str, secret: bool = False) -> str:
+        """One line of input, stripped."""
+        return (self.read_secret if secret else self.read)(prompt).strip()
+
+    def ask_number(self, prompt: str, low: float, high: float, kind: type = int,
+                   allow_empty: bool = True) -> Optional[Any]:
+        """A number in [low, high]; asks again on bad input; empty input gives None."""
+        while True:
+            text = self.ask(prompt)
+            if not text:
+                if allow_empty:
+                    return None
+                continue
+            try:
+                value = kind(text)
+            except ValueError:
+                self.write("Please enter a number.")
+                continue
+            if low <= value <= high:
+                return value
+            self.write("Please enter a number from %s to %s." % (low, high))
+
+    def choose(self, title: str, options: Sequence[str]) -> Optional[int]:
+        """Numbered options, chosen by number or by name; the 0-based index, or None
+        on empty input. Anything else asks again."""
+        self.write(title)
+        for number, option in enumerate(options, 1):
+            self.write("  %d) %s" % (number, option))
+        while True:
+            text = self.ask("Choice [1-%d, empty to cancel]: " % len(options))
+            if not text:
+                return None
+            if text.isdecimal() and 1 <= int(text) <= len(options):
+                return int(text) - 1
+            if text in options:
+                return list(options).index(text)
+            self.write("Please enter a number from 1 to %d." % len(options))
+
+
+class LoginQuestions:
+    """The login questions on a terminal: password, factor, passcode and captcha.
+
+    Remembers whether the password got past the sign-in form in the last attempt (a
+    factor or passcode was asked), so :func:`login` asks again only what was wrong.
+    """
+
+    def __init__(self, terminal: Terminal) -> None:
+        self.terminal = terminal
+        self.password_accepted = False
+
+    def password(self) -> str:
+        """The account password; empty input asks again."""
+        while True:
+            password = self.terminal.ask("Password: ", secret=True)
+            if password:
+                return password
+
+    def factor(self, factors: List[dict]) -> Any:
+        """One of the account's MFA devices; a mistyped choice asks again, empty
+        input cancels the login."""
+        self.password_accepted = True
+        index = self.terminal.choose("Two-factor devices:",
+                                     [str(f.get("name", "?")) for f in factors])
+        return "" if index is None else factors[index]
+
+    def passcode(self) -> str:
+        """The device's passcode (not echoed); empty input cancels the login."""
+        self.password_accepted = True
+        return self.terminal.ask("Passcode: ", secret=True)
+
+    def captcha(self, svg: bytes) -> str:
+        """The captcha's characters; the image is saved to a file the user can open."""
+        return captcha_in_terminal(svg, self._captcha_answer, self.terminal.write)
+
+    def _captcha_answer(self, prompt: str) -> str:
+        while True:
+            answer = self.terminal.ask(prompt)
+            if answer:
+                return answer
+
+    def options(self) -> dict:
+        """The ``Tesla`` keyword arguments that ask these questions."""
+        return {"passcode_getter": self.passcode, "factor_selector": self.factor,
+                "captcha_solver": self.captcha}
+
+
+def login(tesla: teslapy.Tesla, questions: Optional[LoginQuestions] = None,
+          attempts: int = 1) -> None:
+    """Log in (or reuse the cached token): the one place the apps sign in.
+
+    questions: (optional) ask the password when the session has none, and after a
+        failure tell why and try again, asking the password again only when it was
+        the password (not the passcode or the captcha) that failed
+    attempts: (optional) how many times to try
+    Raises LoginCancelled when the user cancelled at the factor or passcode question,
+    LoginFailed when the login was rejected (the last attempt's reason).
+    """
+    for attempt in range(1, attempts + 1):
+        if questions is not None:
+            if not tesla.authorized and not tesla.password:
+                tesla.password = questions.password()
+            questions.password_accepted = False
+        try:
+            _fetch_token(tesla)
+            return
+        except LoginCancelled:
+            raise
+        except LoginFailed as error:
+            if (attempt == attempts or questions is None
+                    or isinstance(error.__cause__, teslapy.RecaptchaRequiredError)):
+                raise
+            questions.terminal.write(describe_error(error)[1])
+            # A mistyped captcha has no error class of its own: the message names it.
+            if not questions.password_accepted and "captcha" not in str(error).lower():
+                tesla.password = None
+
+
+def _fetch_token(tesla: teslapy.Tesla) -> None:
     try:
         tesla.fetch_token()
     except OAuth2Error as error:
@@ -204,6 +417,49 @@ def captcha_in_terminal(svg: bytes, ask: Callable[[str], str],
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)
+
+
+# -- cars -----------------------------------------------------------------------------
+
+def product_name(product: dict) -> str:
+    """A car's or energy site's name as its owner knows it; else ``'solar site <id>'``
+    for an unnamed energy site, or the VIN or id."""
+    for key in ("display_name", "site_name"):
+        if product.get(key):
+            return str(product[key])
+    if product.get("energy_site_id") is not None:
+        return "%s site %s" % (product.get("resource_type") or "energy",
+                               product["energy_site_id"])
+    return str(product.get("vin") or product.get("id") or "?")
+
+
+def wake_up(vehicle: teslapy.Vehicle, timeout: float = 60) -> None:
+    """Wake the car up and wait until it is online.
+
+    Raises AppError (VEHICLE_UNAVAILABLE) when it is not online within ``timeout``
+    seconds, and what the library raises otherwise.
+    """
+    try:
+        vehicle.sync_wake_up(timeout=timeout)
+    except teslapy.VehicleError as error:
+        raise AppError("%s did not wake up within %g seconds: it may be out of network "
+                       "reach; try again later" % (product_name(vehicle), timeout),
+                       ExitCode.VEHICLE_UNAVAILABLE) from error
+
+
+def uses_fahrenheit(vehicle: teslapy.Vehicle) -> bool:
+    """Whether the car shows temperatures in °F (its GUI settings; °C when unknown)."""
+    return codes.uses_fahrenheit(vehicle.get("gui_settings") or {})
+
+
+def temperature_in_car_units(celsius: float, fahrenheit: bool) -> float:
+    """A temperature in °C converted to the car's unit."""
+    return celsius * 9 / 5 + 32 if fahrenheit else celsius
+
+
+def temperature_in_celsius(value: float, fahrenheit: bool) -> float:
+    """A temperature in the car's unit converted to °C (what the API takes)."""
+    return round((value - 32) * 5 / 9, 2) if fahrenheit else value
 
 
 def charging_site_rows(vehicle: teslapy.Vehicle, sites: dict) -> list:
@@ -269,6 +525,8 @@ def default_geocoder(args: argparse.Namespace) -> Optional[Geocoder]:
     return nominatim_geocoder()
 
 
+# -- options and the session ------------------------------------------------------------
+
 def add_debug_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-d", "--debug", action="store_true",
                         help="set logging level to debug (and show tracebacks)")
@@ -328,49 +586,54 @@ def open_session(email: Optional[str] = None, password: Optional[str] = None,
         yield tesla
 
 
-# -- a car's refusal reasons in words ---------------------------------------------------
+# -- refusal reasons in words -----------------------------------------------------------
 
+#: What a car's refusal reason (``VehicleError``) means, in words.
 REFUSAL_REASONS = {
-    "already_set": "It is already set to that value.",
-    "out_of_range": "The car does not accept that value: it is outside the car's range.",
-    "already_max_range": "The car is already set to charge to maximum range.",
-    "already_standard": "The car is already set to charge to the standard limit.",
-    "is_charging": "The car is already charging.",
-    "not_charging": "The car is not charging.",
-    "disconnected": "No charging cable is plugged in.",
-    "complete": "Charging is already complete.",
-    "no_sunroof": "This car has no sunroof.",
-    "too_far_from_car": "The position sent is too far from the car: refresh the car's "
-                        "data and try again.",
-    "incorrect_password": "The account password is wrong.",
-    "remote_start_disabled": "Keyless driving is turned off in the car's settings.",
-    "user_not_present": "The car must be unlocked and someone must be present.",
-    "invalid_pin": "The PIN must be four digits.",
-    "incorrect_pin": "The PIN is wrong.",
-    "pin_not_set": "No PIN is set in the car.",
-    "valet_mode_active": "Valet mode is on: turn it off first.",
-    "no_update_scheduled": "No software update is scheduled.",
-    "update_in_progress": "A software update is already installing.",
-    "sentry_mode_unavailable": "Sentry mode cannot be turned on right now.",
-    "invalid_heater": "The car has no such seat heater.",
-    "invalid_level": "The car has no such heater level.",
-    "invalid_state": "The car does not know that setting.",
-    "invalid_command": "The car does not know that command option.",
-    "invalid_trunk": "The car has no such trunk.",
-    "invalid_mode": "The car does not know that mode.",
-    "invalid_name": "The car does not know that name.",
-    "could_not_wake_buses": "The car could not wake its systems: try again in a moment.",
-    "not_supported": "This car does not support that command.",
+    "already_set": "it is already set to that",
+    "out_of_range": "the value is outside what the car allows",
+    "already_max_range": "it already charges in max range mode",
+    "already_standard": "it already charges in standard mode",
+    "is_charging": "it is charging",
+    "not_charging": "it is not charging",
+    "disconnected": "no charge cable is plugged in",
+    "complete": "charging is already complete",
+    "no_sunroof": "it has no sunroof",
+    "too_far_from_car": "the position given is too far from the car",
+    "incorrect_password": "the account password is wrong",
+    "remote_start_disabled": "keyless driving is switched off in the car",
+    "user_not_present": "nobody is in the car",
+    "invalid_pin": "a PIN has four digits",
+    "incorrect_pin": "the PIN is wrong",
+    "pin_not_set": "no PIN is set",
+    "valet_mode_active": "valet mode is on",
+    "no_update_scheduled": "no software update is scheduled",
+    "update_in_progress": "a software update is in progress",
+    "sentry_mode_unavailable": "sentry mode is not available",
+    "invalid_heater": "it has no such seat heater",
+    "invalid_level": "the heater has no such level",
+    "could_not_wake_buses": "it could not wake its systems; try again",
+    "invalid_state": "it does not know that setting",
+    "invalid_command": "it does not know that command option",
+    "invalid_trunk": "it has no such trunk",
+    "invalid_mode": "it does not know that mode",
+    "invalid_name": "it does not know that name",
+    "not_supported": "it does not support that command",
 }
 
 
-def explain_refusal(reason: object) -> str:
-    """A car's refusal reason (the text of a ``VehicleError``) in words.
+def refusal_words(reason: str) -> str:
+    """A refusal reason in words, the reason itself as detail: ``'nobody is in the car
+    (user_not_present)'``; a reason not in the table is shown as it is."""
+    words = REFUSAL_REASONS.get(reason.strip())
+    return "%s (%s)" % (words, reason.strip()) if words else one_line(reason)
 
-    Known reasons come from :data:`REFUSAL_REASONS`; any other is spelled out after
-    "The car refused: ".
+
+def explain_refusal(reason: object) -> str:
+    """A car's refusal reason as a sentence: ``'The car refused: it is charging.'``.
+
+    A reason not in :data:`REFUSAL_REASONS` is spelled out with spaces for underscores.
     """
     text = one_line(reason)
-    if text in REFUSAL_REASONS:
-        return REFUSAL_REASONS[text]
-    return "The car refused: %s." % (text.replace("_", " ").rstrip(".") or "no reason given")
+    words = REFUSAL_REASONS.get(text) or text.replace("_", " ").rstrip(".") or "no reason given"
+    return "The car refused: %s." % words

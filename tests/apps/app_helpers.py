@@ -1,10 +1,12 @@
-"""What the app tests share: running the apps as users do and reading their output."""
+"""What the app tests share: running the apps in-process with their own streams, or
+as users do in subprocesses, and reading their output."""
 from __future__ import annotations
 
 import base64
 import contextlib
 import hashlib
 import hmac
+import io
 import json
 import os
 import signal
@@ -14,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = str(REPO / "cli.py")
@@ -26,12 +28,60 @@ DEVICE_2_SECRET = "KRSXG5CTMVRXEZLU"      # "Device #2" of mfa@tesla.com in the 
 
 
 def app_env(extra: Optional[dict] = None) -> dict:
-    """The environment for an app subprocess: this test's, plus ``extra``."""
+    """The environment for an app subprocess: this test's, plus ``extra``; the apps
+    and the library are imported from this checkout."""
     env = dict(os.environ)
     env.pop("DISPLAY", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
     return env
+
+
+class Answers:
+    """An app's stdin: one line per answer, read as the app asks. An answer may be a
+    callable (called when read, e.g. to look at what the app printed) or an exception
+    (raised when read, e.g. KeyboardInterrupt for Ctrl-C). Then the input ends."""
+
+    def __init__(self, answers: Sequence[Any] = (), tty: bool = False) -> None:
+        self.answers = list(answers)
+        self.tty = tty
+        self.reads = 0
+
+    def readline(self) -> str:
+        self.reads += 1
+        if not self.answers:
+            return ""
+        answer = self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return (answer() if callable(answer) else answer) + "\n"
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+class TerminalOutput(io.StringIO):
+    """Output that says it is a terminal, as a user's stderr usually is."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class Result(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str, stdin: Optional[Answers] = None, stderr: Optional[io.StringIO] = None
+        ) -> Result:
+    """Run the cli's ``main`` in this process with its own streams; what it printed."""
+    from teslapy_apps import cli as cli_app
+
+    stdout, stderr = io.StringIO(), stderr if stderr is not None else io.StringIO()
+    code = cli_app.main(list(args), stdin or Answers(), stdout, stderr)
+    return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
 def run_cli(*args: str, env: Optional[dict] = None, timeout: float = 60,

@@ -1,19 +1,47 @@
-"""The command line app, run in subprocesses as users run it: --demo, and against the
-separately running simulator with a real login and token cache."""
+"""The command line app: its ``main`` run in this process with its own streams, against
+the running simulator (and --demo), plus a few subprocesses for the real entry points
+(``python cli.py``, ``python -m teslapy_apps.cli``, ``teslapy``) and a real terminal."""
 from __future__ import annotations
 
+import argparse
+import io
+import json
+import os
+import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import pexpect
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app_helpers import (
-    CLI, DEMO_EMAIL, DEMO_PASSWORD, DEVICE_2_SECRET, MFA_EMAIL, app_env, app_process,
-    closed_port_url, interrupt, json_documents, run_cli, totp,
+    CLI, DEMO_EMAIL, DEMO_PASSWORD, DEVICE_2_SECRET, MFA_EMAIL, Answers, TerminalOutput,
+    app_env, app_process, cli, closed_port_url, interrupt, run_cli, totp,
 )
-from teslapy_apps import cli
+from teslapy_apps import cli as cli_app
 from teslapy_apps.common import ExitCode
+
+NIKOLA_VIN = "5YJSA1E2XHF123456"
+BATTERY_SITE = "111110110110"
+SOLAR_SITE = "222220220220"
+
+
+def results(result) -> list:
+    """The run's results: stdout is exactly one JSON array."""
+    document = json.loads(result.stdout)
+    assert isinstance(document, list), result.stdout
+    return document
+
+
+def only_result(result, product: str, action: str):
+    """The result of the run's only item, checking its tags."""
+    [item] = results(result)
+    assert (item["product"], item["action"]) == (product, action), item
+    return item["result"]
 
 
 def assert_clean_failure(result, code: ExitCode, *fragments: str) -> str:
@@ -31,9 +59,9 @@ def assert_clean_failure(result, code: ExitCode, *fragments: str) -> str:
 def account(sim_env):
     """Run the cli as elon@tesla.com against the test's simulator; the token cache is
     cache.json in the test's temporary working directory."""
-    def run(*args, email=DEMO_EMAIL, password=DEMO_PASSWORD, env=None, **kwargs):
+    def run(*args, email=DEMO_EMAIL, password=DEMO_PASSWORD, **kwargs):
         base = ["-e", email] + (["-p", password] if password is not None else [])
-        return run_cli(*base, *args, env={**sim_env, **(env or {})}, **kwargs)
+        return cli(*base, *args, **kwargs)
     return run
 
 
@@ -55,51 +83,120 @@ def in_tmp_dir(tmp_path, monkeypatch):
 # -- the parser ---------------------------------------------------------------------
 
 def test_parser_has_every_flag_of_the_original_usage():
-    usage = cli.build_parser().format_usage()
+    usage = cli_app.build_parser().format_usage()
     for flag in ("-e EMAIL", "-p [PASSWORD]", "-t PASSCODE", "-u FACTOR", "-f FILTER",
                  "-a API", "-k KEYVALUE", "-c COMMAND", "[-l]", "[-o]", "[-v]", "[-w]",
                  "[-g]", "[-b]", "[-n]", "[-m]", "[-s]", "[-d]", "[-r]", "[--service]",
-                 "[--verify]", "--proxy PROXY", "[--demo]"):
+                 "[--verify]", "--proxy PROXY", "[--demo]", "[--json-lines]"):
         assert flag in usage
-    args = cli.build_parser().parse_args(
+    args = cli_app.build_parser().parse_args(
         ["-e", "a@b.c", "-k", "which_trunk=front", "-k", "percent=80", "-k", "on=True",
          "-k", "temp=21.5", "-k", "pin='0042'", "--verify", "--proxy", "http://p:3128"])
     assert dict(args.keyvalue) == {"which_trunk": "front", "percent": 80, "on": True,
                                    "temp": 21.5, "pin": "0042"}
     assert args.verify is False and args.proxy == "http://p:3128"
-    assert cli.build_parser().parse_args(["-e", "a@b.c", "-p"]).password == ""
+    assert cli_app.build_parser().parse_args(["-e", "a@b.c", "-p"]).password == ""
 
 
-def test_help_explains_selection_and_exit_codes():
-    result = run_cli("--help")
+LITERALS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() |
+    st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner), max_leaves=6)
+KEYS = st.text(min_size=1).filter(lambda key: "=" not in key)
+
+
+@given(KEYS, LITERALS)
+def test_keyvalue_reads_python_literals(key, value):
+    assert cli_app.parse_keyvalue("%s=%r" % (key, value)) == (key, value)
+
+
+WORDS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_ =/.-]*", fullmatch=True).filter(
+    lambda text: text not in ("True", "False", "None"))
+
+
+@given(KEYS, WORDS)
+def test_keyvalue_keeps_other_values_as_text(key, text):
+    assert cli_app.parse_keyvalue(key + "=" + text) == (key, text)
+
+
+@given(st.text().filter(lambda text: "=" not in text or text.startswith("=")))
+def test_keyvalue_without_a_key_is_refused(text):
+    with pytest.raises(argparse.ArgumentTypeError, match="key=value"):
+        cli_app.parse_keyvalue(text)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() |
+    st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8)
+
+
+@given(st.lists(st.fixed_dictionaries({"product": st.text(), "result": JSON_VALUES}),
+                max_size=5))
+def test_results_are_one_json_array_or_one_object_a_line(items):
+    array, lines = io.StringIO(), io.StringIO()
+    for stream, as_lines in ((array, False), (lines, True)):
+        out = cli_app.Results(stream, as_lines)
+        for item in items:
+            out.add(item)
+        out.close()
+    assert json.loads(array.getvalue()) == items
+    assert [json.loads(line) for line in lines.getvalue().splitlines()] == items
+
+
+def test_help_explains_selection_output_and_exit_codes():
+    result = cli("--help")
     assert result.returncode == 0
-    assert "vehicles only:" in result.stdout and "batteries/solar only:" in result.stdout
-    assert "4 car asleep" in result.stdout
+    for text in ("vehicles only:", "batteries/solar only:", "4 car asleep",
+                 "one JSON array", "--json-lines", "highest of their codes"):
+        assert text in result.stdout
 
 
-def test_missing_email_or_bad_keyvalue_is_a_usage_error():
-    assert run_cli("-l").returncode == ExitCode.USAGE
-    result = run_cli("--demo", "-k", "novalue")
-    assert result.returncode == ExitCode.USAGE and "key=value" in result.stderr
+def test_no_action_prints_the_help_and_exits_2():
+    result = cli("--demo")
+    assert result.returncode == ExitCode.USAGE
+    assert result.stdout == ""
+    assert result.stderr.startswith("usage:") and "exit codes:" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("-l",), "-e (or use --demo)"),
+    (("--demo", "-k", "novalue", "-c", "LOCK"), "key=value"),
+    (("--demo", "-k", "percent=80", "-l"), "-k gives parameters to -a or -c"),
+    (("--demo", "-c", "LOKC"), "unknown endpoint name LOKC (did you mean LOCK"),
+    (("--demo", "-a", "no_such_thing"), "unknown endpoint name no_such_thing"),
+])
+def test_usage_errors_exit_2_before_logging_in(args, message):
+    result = cli(*args)
+    assert result.returncode == ExitCode.USAGE
+    assert message in result.stderr and result.stdout == ""
 
 
 # -- --demo -------------------------------------------------------------------------
 
-def test_demo_get_prints_the_demo_cars_data():
-    result = run_cli("--demo", "-f", "Tim's Tesla", "-g")
-    assert result.returncode == 0, result.stderr
-    [data] = json_documents(result.stdout)
-    assert data["display_name"] == "Tim's Tesla"
-    assert data["charge_state"]["battery_level"] == 44
-    assert data["gui_settings"]["gui_temperature_units"] == "C"
+def test_demo_get_goes_past_the_asleep_car_and_names_it():
+    result = cli("--demo", "-g")
+    assert result.returncode == ExitCode.VEHICLE_UNAVAILABLE
+    tim, nikola, runner = results(result)
+    assert tim["product"] == "Tim's Tesla" and tim["action"] == "get"
+    assert tim["result"]["charge_state"]["battery_level"] == 44
+    assert nikola["product"] == "Nikola" and "result" not in nikola
+    assert nikola["error"]["code"] == ExitCode.VEHICLE_UNAVAILABLE
+    assert nikola["error"]["message"] == "Nikola is asleep or offline: wake it up with -w"
+    assert nikola["error"]["detail"].startswith("408 ")
+    assert runner["product"] == "Road Runner" and runner["result"]["state"] == "online"
+    assert result.stderr == "Nikola is asleep or offline: wake it up with -w\n"
 
 
 def test_demo_runs_the_readme_example():
-    result = run_cli("--demo", "-f", "Tim's Tesla", "-w", "-a", "ACTUATE_TRUNK",
-                     "-k", "which_trunk=front")
+    result = cli("--demo", "-f", "Tim's Tesla", "-w", "-a", "ACTUATE_TRUNK",
+                 "-k", "which_trunk=front")
     assert result.returncode == 0, result.stderr
-    [reply] = json_documents(result.stdout)
-    assert reply["response"]["result"] is True
+    wake, trunk = results(result)
+    assert wake == {"product": "Tim's Tesla", "action": "wake", "result": "online"}
+    assert trunk["endpoint"] == "ACTUATE_TRUNK"
+    assert trunk["result"]["response"]["result"] is True
 
 
 # -- against the running simulator ------------------------------------------------------
@@ -107,49 +204,72 @@ def test_demo_runs_the_readme_example():
 def test_list_prints_every_product_in_order(account, tmp_path):
     result = account("-l")
     assert result.returncode == 0, result.stderr
-    products = json_documents(result.stdout)
-    assert [p.get("display_name") for p in products[:3]] == [
-        "Tim's Tesla", "Nikola", "Road Runner"]
-    assert [p.get("resource_type") for p in products[3:]] == ["battery", "solar"]
+    items = results(result)
+    assert [item["product"] for item in items] == [
+        "Tim's Tesla", "Nikola", "Road Runner", "Elon's House", "solar site " + SOLAR_SITE]
+    assert [item["result"].get("resource_type") for item in items[3:]] == ["battery",
+                                                                          "solar"]
     assert (tmp_path / "cache.json").exists()
 
 
-def test_cached_token_is_reused_and_missing_one_is_explained(account):
-    assert account("-l").returncode == 0
+def test_json_lines_print_one_object_a_line(account):
+    result = account("-l", "-o", "--json-lines")
+    assert result.returncode == 0, result.stderr
+    items = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(item["product"], item["action"]) for item in items[:2]] == [
+        ("Tim's Tesla", "list"), ("Tim's Tesla", "option")]
+    assert len(items) == 3 * 2 + 2
+
+
+def test_password_only_logs_in_and_caches_the_token(account, tmp_path):
+    result = account()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == "Logged in as elon@tesla.com.\n"
     again = account("-f", "Nikola", "-l", password=None)
-    assert again.returncode == 0, again.stderr
-    assert [p["vin"] for p in json_documents(again.stdout)] == ["5YJSA1E2XHF123456"]
+    assert only_result(again, "Nikola", "list")["vin"] == NIKOLA_VIN
+
+
+def test_missing_cached_token_is_explained(account):
     other = account("-l", email="solo@tesla.com", password=None)
     assert_clean_failure(other, ExitCode.LOGIN_FAILED, "No cached token", "-p")
+    assert other.stdout == ""
 
 
 def test_filter_matches_vin_id_and_energy_site(account, world):
-    by_vin = account("-f", "5YJSA1E2XHF123456", "-l")
-    assert [p["display_name"] for p in json_documents(by_vin.stdout)] == ["Nikola"]
+    assert only_result(account("-f", NIKOLA_VIN, "-l"), "Nikola", "list")["vin"] == NIKOLA_VIN
     by_id = account("-f", str(world.vehicles[2].id), "-l")
-    assert [p["display_name"] for p in json_documents(by_id.stdout)] == ["Road Runner"]
-    battery = account("-f", "111110110110", "-b")
-    assert battery.returncode == 0, battery.stderr
-    [data] = json_documents(battery.stdout)
+    assert only_result(by_id, "Road Runner", "list")["display_name"] == "Road Runner"
+    data = only_result(account("-f", BATTERY_SITE, "-b"), "Elon's House", "battery")
     assert data["site_name"] == "Elon's House" and "power_reading" in data
-    solar = account("-f", "222220220220", "-b")
-    assert solar.returncode == 0, solar.stderr
-    [site] = json_documents(solar.stdout)
-    assert "solar_power" in site
+    assert "solar_power" in only_result(account("-f", SOLAR_SITE, "-b"),
+                                        "solar site " + SOLAR_SITE, "battery")
 
 
 def test_filter_matching_nothing_or_wrong_kind(account):
-    assert_clean_failure(account("-f", "no-such-car", "-l"), ExitCode.NOT_FOUND,
-                         "no-such-car")
-    assert_clean_failure(account("-f", "111110110110", "-g"), ExitCode.NOT_FOUND,
+    nothing = account("-f", "no-such-car", "-l")
+    assert_clean_failure(nothing, ExitCode.NOT_FOUND, "no-such-car")
+    assert results(nothing) == []
+    assert_clean_failure(account("-f", BATTERY_SITE, "-g"), ExitCode.NOT_FOUND,
                          "-g applies to vehicles")
     assert_clean_failure(account("-f", "Nikola", "-b"), ExitCode.NOT_FOUND, "-b")
+    assert_clean_failure(account("-f", BATTERY_SITE, "-c", "LOCK"), ExitCode.NOT_FOUND,
+                         "-c LOCK applies to vehicles, and none is selected")
+
+
+def test_an_endpoint_is_called_on_the_products_it_is_for(account):
+    result = account("-a", "SITE_CONFIG")
+    assert result.returncode == 0, result.stderr
+    assert [item["product"] for item in results(result)] == [
+        "Elon's House", "solar site " + SOLAR_SITE]
 
 
 def test_vehicle_reads(account):
     result = account("-f", "Tim's Tesla", "-o", "-v", "--service", "-n", "-m")
     assert result.returncode == 0, result.stderr
-    options, vin, service, nearby, mobile = json_documents(result.stdout)
+    items = results(result)
+    assert [item["action"] for item in items] == ["option", "vin", "service", "nearby",
+                                                  "mobile"]
+    options, vin, service, nearby, mobile = (item["result"] for item in items)
     assert isinstance(options, list) and options and all(isinstance(o, str) for o in options)
     assert vin["make"] == "Model 3"
     assert isinstance(service, dict)
@@ -157,19 +277,44 @@ def test_vehicle_reads(account):
     assert mobile is True
 
 
-def test_asleep_car_without_wake_gives_408(account):
-    result = account("-f", "Nikola", "-g")
-    line = assert_clean_failure(result, ExitCode.VEHICLE_UNAVAILABLE, "408",
-                                "vehicle unavailable", "wake")
-    assert "http://" not in line            # Tesla's message, not the request URL
+def test_an_error_ends_that_products_actions_and_the_worst_code_wins(account, world):
+    world.vehicles[0].data["vehicle_state"]["is_user_present"] = False
+    result = account("-o", "-c", "MEDIA_TOGGLE_PLAYBACK", "-f", "Tim's Tesla")
+    assert result.returncode == ExitCode.REFUSED
+    everyone = account("-o", "-g", "-c", "MEDIA_TOGGLE_PLAYBACK", "--json-lines")
+    assert everyone.returncode == ExitCode.REFUSED        # 5 (refused) beats 4 (asleep)
+    items = [json.loads(line) for line in everyone.stdout.splitlines()]
+    done = [(item["product"], item["action"], "error" in item) for item in items]
+    assert done == [
+        ("Tim's Tesla", "option", False), ("Tim's Tesla", "get", False),
+        ("Tim's Tesla", "command", True),
+        ("Nikola", "option", False), ("Nikola", "get", True),      # no command after it
+        ("Road Runner", "option", False), ("Road Runner", "get", False),
+        ("Road Runner", "command", False)]
+    assert everyone.stderr.splitlines() == [
+        "Tim's Tesla refused: nobody is in the car (user_not_present)",
+        "Nikola is asleep or offline: wake it up with -w"]
+    assert all("{:error" not in item["error"]["message"] for item in items if "error" in item)
 
 
 def test_wake_then_get(account, world):
     world.vehicles[1].wake_delay = 0
     result = account("-f", "Nikola", "-w", "-g")
     assert result.returncode == 0, result.stderr
-    [data] = json_documents(result.stdout)
-    assert data["state"] == "online" and data["gui_settings"]["gui_temperature_units"] == "F"
+    wake, get = results(result)
+    assert wake["result"] == "online"
+    assert get["result"]["gui_settings"]["gui_temperature_units"] == "F"
+    assert result.stderr == ""              # no progress when stderr is not a terminal
+
+
+def test_waking_shows_progress_on_a_terminal(account, world):
+    world.vehicles[1].wake_delay = 0
+    screen = TerminalOutput()
+    result = account("-f", "Nikola", "-w", stderr=screen)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("\rWaking Nikola | 0 s")
+    *frames, wiped, after = result.stderr.split("\r")
+    assert wiped.strip() == "" and after == ""      # the progress line is wiped at the end
 
 
 def test_readme_example_opens_the_frunk(account, world):
@@ -177,91 +322,101 @@ def test_readme_example_opens_the_frunk(account, world):
     result = account("-f", "Tim's Tesla", "-w", "-a", "ACTUATE_TRUNK",
                      "-k", "which_trunk=front")
     assert result.returncode == 0, result.stderr
-    assert json_documents(result.stdout)[0]["response"]["result"] is True
+    assert results(result)[1]["result"]["response"]["result"] is True
     assert world.vehicles[0].data["vehicle_state"]["ft"] != 0
 
 
 def test_commands_change_the_car_and_take_literal_parameters(account, world):
     lock = account("-f", "Tim's Tesla", "-c", "LOCK")
-    assert lock.returncode == 0, lock.stderr
-    assert json_documents(lock.stdout) == [True]
+    assert only_result(lock, "Tim's Tesla", "command") is True
     assert world.vehicles[0].data["vehicle_state"]["locked"] is True
     limit = account("-f", "Tim's Tesla", "-c", "CHANGE_CHARGE_LIMIT", "-k", "percent=80")
     assert limit.returncode == 0, limit.stderr
     assert world.vehicles[0].data["charge_state"]["charge_limit_soc"] == 80
 
 
-def test_refused_command(account, world):
+def test_refused_command_is_told_in_words(account, world):
     world.vehicles[0].data["vehicle_state"]["is_user_present"] = False
     result = account("-f", "Tim's Tesla", "-c", "MEDIA_TOGGLE_PLAYBACK")
-    assert_clean_failure(result, ExitCode.REFUSED, "user_not_present")
+    assert_clean_failure(result, ExitCode.REFUSED, "Tim's Tesla refused: nobody is in the "
+                         "car (user_not_present)")
+    [item] = results(result)
+    assert item["endpoint"] == "MEDIA_TOGGLE_PLAYBACK"
+    assert item["error"] == {"code": 5, "detail": "user_not_present", "message":
+                             "Tim's Tesla refused: nobody is in the car (user_not_present)"}
+
+
+@pytest.mark.parametrize("status, headers, code, message", [
+    (429, {"Retry-After": "30"}, ExitCode.API_ERROR,
+     "Tesla is rate limiting this account: wait before calling again (about 30 s)"),
+    (503, {}, ExitCode.API_ERROR, "Tesla's service failed (503 Server Error: "),
+])
+def test_service_refusals_are_told_in_words(account, sim, status, headers, code, message):
+    sim.faults.add(service="api", path=r"/vehicle_data$", status=status, headers=headers,
+                   times=None)
+    result = account("-f", "Tim's Tesla", "-g")
+    assert_clean_failure(result, code, message)
+    assert results(result)[0]["error"]["detail"].startswith(str(status))
 
 
 def test_remote_start_uses_the_password(account, world):
-    result = account("-f", "Tim's Tesla", "-s")
-    assert result.returncode == 0, result.stderr
-    assert json_documents(result.stdout) == [True]
+    assert only_result(account("-f", "Tim's Tesla", "-s"), "Tim's Tesla", "start") is True
     assert world.vehicles[0].data["vehicle_state"]["remote_start"] is True
 
 
 def test_remote_start_with_a_cached_token_asks_for_the_password(account):
     assert account("-f", "Nikola", "-l").returncode == 0
-    result = account("-f", "Tim's Tesla", "-s", password=None)
+    result = account("-s", password=None)
     assert_clean_failure(result, ExitCode.LOGIN_FAILED, "-s needs the account password", "-p")
+    [item] = results(result)        # a login failure ends the run: one car, not three
+    assert item["product"] == "Tim's Tesla" and item["error"]["code"] == 3
 
 
 def test_energy_product_api_and_command(account):
-    config = account("-f", "111110110110", "-a", "SITE_CONFIG")
-    assert config.returncode == 0, config.stderr
-    assert json_documents(config.stdout)[0]["response"]["site_name"] == "Elon's House"
-    changed = account("-f", "111110110110", "-c", "BACKUP_RESERVE",
+    config = account("-f", BATTERY_SITE, "-a", "SITE_CONFIG")
+    assert only_result(config, "Elon's House", "api")["response"]["site_name"] == \
+        "Elon's House"
+    changed = account("-f", BATTERY_SITE, "-c", "BACKUP_RESERVE",
                       "-k", "backup_reserve_percent=30")
-    assert changed.returncode == 0, changed.stderr
-    assert json_documents(changed.stdout) == ["Updated"]
-    data = json_documents(account("-f", "111110110110", "-b").stdout)[0]
+    assert only_result(changed, "Elon's House", "command") == "Updated"
+    data = only_result(account("-f", BATTERY_SITE, "-b"), "Elon's House", "battery")
     assert data["backup"]["backup_reserve_percent"] == 30
 
 
 def test_product_command_not_accepted(account):
     # A read endpoint used as a command has no "code": the product did not accept it.
-    result = account("-f", "111110110110", "-c", "SITE_CONFIG")
-    assert_clean_failure(result, ExitCode.REFUSED, "Product error:", "SITE_CONFIG")
+    result = account("-f", BATTERY_SITE, "-c", "SITE_CONFIG")
+    assert_clean_failure(result, ExitCode.REFUSED, "Elon's House did not accept it:",
+                         "SITE_CONFIG")
 
 
 def test_wrong_password(account):
     result = account("-l", password="Not-The-Passw0rd")
     assert_clean_failure(result, ExitCode.LOGIN_FAILED, "Login failed")
-    assert "Not-The-Passw0rd" not in result.stderr
+    assert "Not-The-Passw0rd" not in result.stderr and result.stdout == ""
 
 
-def test_debug_shows_the_traceback(account):
-    result = account("-d", "-l", password="wrong")
+def test_debug_shows_the_traceback_without_the_password(account):
+    result = account("-d", "-l", password="Wr0ng-Secret")
     assert result.returncode == ExitCode.LOGIN_FAILED
     assert "Traceback" in result.stderr and "DEBUG" in result.stderr
+    assert "Wr0ng-Secret" not in result.stdout + result.stderr
 
 
 SECRET_MARKS = (DEMO_PASSWORD, "eyJ", "qts-", "access_token", "refresh_token")
 
 
 def test_debug_output_holds_no_secret():
-    result = run_cli("--demo", "-d", "-f", "Tim's Tesla", "-l", "-s")
+    result = cli("--demo", "-d", "-f", "Tim's Tesla", "-l", "-s")
     assert result.returncode == 0, result.stderr
     assert "teslapy.session" in result.stderr      # the library's debug log is there
     for mark in SECRET_MARKS:
         assert mark not in result.stdout + result.stderr, mark
 
 
-def test_debug_failure_holds_no_secret(account):
-    result = account("-d", "-l", password="Wr0ng-Secret")
-    assert result.returncode == ExitCode.LOGIN_FAILED
-    assert "Traceback" in result.stderr
-    assert "Wr0ng-Secret" not in result.stdout + result.stderr
-
-
 def test_mfa_with_factor_and_passcode(account):
     result = account("-u", "Device #2", "-t", totp(DEVICE_2_SECRET), "-l", email=MFA_EMAIL)
-    assert result.returncode == 0, result.stderr
-    assert [p["display_name"] for p in json_documents(result.stdout)] == ["Second Signal"]
+    assert only_result(result, "Second Signal", "list")["display_name"] == "Second Signal"
 
 
 def test_mfa_with_wrong_passcode(account):
@@ -272,26 +427,127 @@ def test_mfa_with_wrong_passcode(account):
     assert wrong not in result.stderr
 
 
-def test_network_down():
+def test_network_down(monkeypatch):
     down = closed_port_url()
-    env = {"TESLAPY_SSO_BASE_URL": down, "TESLAPY_API_BASE_URL": down}
-    result = run_cli("-e", DEMO_EMAIL, "-p", DEMO_PASSWORD, "-l", env=env)
+    monkeypatch.setenv("TESLAPY_SSO_BASE_URL", down)
+    monkeypatch.setenv("TESLAPY_API_BASE_URL", down)
+    result = cli("-e", DEMO_EMAIL, "-p", DEMO_PASSWORD, "-l")
     host = down.split("//")[1].rstrip("/")
     line = assert_clean_failure(result, ExitCode.NETWORK, "Cannot reach %s" % host,
                                 "Connection refused", "check the network")
     assert "authorize" not in line          # no request URL (it holds the login state)
 
 
-def test_proxy_is_used(account):
-    result = account("-l", "--proxy", closed_port_url(), env={"NO_PROXY": "", "no_proxy": ""})
-    assert_clean_failure(result, ExitCode.NETWORK, "Cannot reach")
+def test_proxy_is_used(account, monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "")
+    assert_clean_failure(account("-l", "--proxy", closed_port_url()), ExitCode.NETWORK,
+                         "Cannot reach")
 
 
 def test_verify_flag_still_works_over_http(account):
     assert account("--verify", "-f", "Nikola", "-l").returncode == 0
 
 
-def test_password_prompt_does_not_echo(terminal):
+def test_password_from_stdin_without_a_terminal(sim_env):
+    result = cli("-e", DEMO_EMAIL, "-p", "-f", "Nikola", "-l",
+                 stdin=Answers([DEMO_PASSWORD]))
+    assert only_result(result, "Nikola", "list")["vin"] == NIKOLA_VIN
+    assert DEMO_PASSWORD not in result.stdout + result.stderr
+    ended = cli("-e", DEMO_EMAIL, "-p", "-l", stdin=Answers([]))
+    assert_clean_failure(ended, ExitCode.LOGIN_FAILED, "-p without a value", "pipe it in")
+
+
+def test_login_questions_go_to_stderr_and_a_mistyped_factor_asks_again(sim_env):
+    answers = Answers(["3", "Device #9", "Device #2", lambda: totp(DEVICE_2_SECRET)])
+    result = cli("-e", MFA_EMAIL, "-p", DEMO_PASSWORD, "-l", stdin=answers)
+    assert only_result(result, "Second Signal", "list")["display_name"] == "Second Signal"
+    assert "2) Device #2" in result.stderr
+    assert result.stderr.count("Please enter a number from 1 to 2.") == 2
+    assert result.stderr.count("Passcode: ") == 1
+
+
+def test_login_input_end_and_cancel_are_explained(sim_env):
+    ended = cli("-e", MFA_EMAIL, "-p", DEMO_PASSWORD, "-l", stdin=Answers([]))
+    assert ended.returncode == ExitCode.LOGIN_FAILED and "Traceback" not in ended.stderr
+    assert ended.stderr.strip().splitlines()[-1].startswith("Input ended before a login")
+    cancelled = cli("-e", MFA_EMAIL, "-p", DEMO_PASSWORD, "-l", stdin=Answers([""]))
+    assert cancelled.returncode == ExitCode.LOGIN_FAILED
+    assert cancelled.stderr.strip().endswith("Login cancelled.")
+
+
+def read_captcha(path: str) -> str:
+    """The characters a person reads in the captcha: its text elements in order."""
+    root = ElementTree.parse(path).getroot()
+    return "".join(node.text or "" for node in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+def test_captcha_is_saved_for_the_user_and_asked_on_stderr(sim_env):
+    stderr, seen = io.StringIO(), []
+
+    def answer():
+        path = re.search(r"open (\S+\.svg) to see it", stderr.getvalue()).group(1)
+        seen.append((path, oct(os.stat(path).st_mode & 0o777)))
+        return read_captcha(path)
+
+    result = cli("-e", "captcha@tesla.com", "-p", DEMO_PASSWORD, "-l",
+                 stdin=Answers(["", answer]), stderr=stderr)
+    assert result.returncode == ExitCode.NOT_FOUND, result.stderr     # in, no products
+    assert "No products on this account" in result.stderr
+    assert result.stderr.count("Captcha: ") == 2          # the empty answer asked again
+    [(path, mode)] = seen
+    assert mode == "0o600" and not os.path.exists(path)
+
+
+def test_ctrl_c_at_a_question_exits_130(sim_env):
+    result = cli("-e", DEMO_EMAIL, "-p", "-l", stdin=Answers([KeyboardInterrupt()]))
+    assert result.returncode == ExitCode.INTERRUPTED
+    assert result.stderr == "Interrupted.\n" and result.stdout == ""
+
+
+def test_stream_of_a_parked_car_prints_json_lines_until_it_ends(account, world):
+    world.settings.stream_idle_timeout = 0.2
+    result = account("-f", "Tim's Tesla", "-g", "-r")
+    assert result.returncode == 0, result.stderr
+    get, *updates = [json.loads(line) for line in result.stdout.splitlines()]
+    assert get["action"] == "get" and updates
+    assert {update["action"] for update in updates} == {"stream"}
+    assert {"speed", "est_lat", "est_lng", "soc", "shift_state"} <= set(updates[0]["result"])
+    assert result.stderr == "Streaming Tim's Tesla (online); Ctrl-C stops.\n"
+
+
+# -- the real entry points, in subprocesses -------------------------------------------------
+
+def test_stream_stops_on_ctrl_c_with_130(sim_env, tmp_path):
+    command = [sys.executable, CLI, "-e", DEMO_EMAIL, "-p", DEMO_PASSWORD, "-f", "Road Runner",
+               "-r"]
+    with app_process(command, cwd=str(tmp_path), env=app_env(sim_env)) as process:
+        first = process.stdout.readline()
+        assert first, process.stderr.read()
+        update = json.loads(first)
+        assert update["product"] == "Road Runner" and update["action"] == "stream"
+        rest, errors = interrupt(process)
+    assert process.returncode == ExitCode.INTERRUPTED, errors
+    assert "Traceback" not in errors
+    assert errors.splitlines() == ["Streaming Road Runner (online); Ctrl-C stops.",
+                                   "Interrupted."]
+    for line in rest.splitlines():
+        json.loads(line)
+
+
+def test_module_output_is_one_document_for_a_json_reader(tmp_path):
+    with subprocess.Popen([sys.executable, "-m", "teslapy_apps.cli", "--demo", "-g"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=app_env()) as cli_run:
+        reader = subprocess.run([sys.executable, "-m", "json.tool"], stdin=cli_run.stdout,
+                                capture_output=True, text=True, timeout=60)
+        errors = cli_run.stderr.read().decode()
+    assert cli_run.returncode == ExitCode.VEHICLE_UNAVAILABLE, errors
+    assert reader.returncode == 0, reader.stderr
+    assert [item["product"] for item in json.loads(reader.stdout)] == [
+        "Tim's Tesla", "Nikola", "Road Runner"]
+
+
+def test_password_prompt_does_not_echo_and_ctrl_c_exits_130(terminal):
     child = terminal("-e", DEMO_EMAIL, "-p", "-f", "Nikola", "-l")
     child.expect("Password: ")
     child.sendline(DEMO_PASSWORD)
@@ -299,100 +555,26 @@ def test_password_prompt_does_not_echo(terminal):
     child.close()
     assert child.exitstatus == 0, child.before
     assert DEMO_PASSWORD not in child.before
-    assert '"display_name": "Nikola"' in child.before
-
-
-def test_password_from_stdin_without_a_terminal(sim_env):
-    result = run_cli("-e", DEMO_EMAIL, "-p", "-f", "Nikola", "-l", env=sim_env,
-                     stdin=DEMO_PASSWORD + "\n")
-    assert result.returncode == 0, result.stderr
-    assert [p["display_name"] for p in json_documents(result.stdout)] == ["Nikola"]
-    assert DEMO_PASSWORD not in result.stdout + result.stderr
-    ended = run_cli("-e", DEMO_EMAIL, "-p", "-l", env=sim_env, stdin="")
-    assert_clean_failure(ended, ExitCode.LOGIN_FAILED, "-p without a value", "pipe it in")
-
-
-def test_login_questions_go_to_stderr_and_input_end_is_explained(sim_env, tmp_path):
-    answers = "2\n%s\n" % totp(DEVICE_2_SECRET)
-    result = run_cli("-e", MFA_EMAIL, "-p", DEMO_PASSWORD, "-l", env=sim_env, stdin=answers)
-    assert result.returncode == 0, result.stderr
-    assert "Device #2" in result.stderr
-    assert [p["display_name"] for p in json_documents(result.stdout)] == ["Second Signal"]
-    (tmp_path / "cache.json").unlink()          # ask again
-    ended = run_cli("-e", MFA_EMAIL, "-p", DEMO_PASSWORD, "-l", env=sim_env, stdin="")
-    assert ended.returncode == ExitCode.LOGIN_FAILED and "Traceback" not in ended.stderr
-    assert ended.stderr.strip().splitlines()[-1].startswith("Input ended before a login")
-    cancelled = run_cli("-e", MFA_EMAIL, "-p", DEMO_PASSWORD, "-l", env=sim_env,
-                        stdin="\n")
-    assert cancelled.returncode == ExitCode.LOGIN_FAILED
-    assert cancelled.stderr.strip().endswith("Login cancelled.")
-
-
-def read_captcha(svg: str) -> str:
-    """The characters a person reads in the captcha: its text elements in order."""
-    import xml.etree.ElementTree as ElementTree
-
-    root = ElementTree.fromstring(svg)
-    return "".join(node.text or "" for node in root.iter("{http://www.w3.org/2000/svg}text"))
-
-
-def test_captcha_is_saved_for_the_user_and_answered_on_the_terminal(terminal):
-    import os
-
-    child = terminal("-e", "captcha@tesla.com", "-p", DEMO_PASSWORD, "-l")
-    child.expect(r"open (\S+\.svg) to see it")
-    path = child.match.group(1)
-    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
-    with open(path, encoding="utf-8") as handle:
-        answer = read_captcha(handle.read())
-    child.expect("Captcha: ")
-    child.sendline(answer)
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == ExitCode.NOT_FOUND, child.before     # logged in: no products
-    assert "No products on this account" in child.before
-    assert not os.path.exists(path)
-
-
-def test_ctrl_c_at_the_password_prompt(terminal):
-    child = terminal("-e", DEMO_EMAIL, "-p", "-l")
-    child.expect("Password: ")
-    child.sendintr()
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == ExitCode.INTERRUPTED
-    assert "Interrupted." in child.before and "Traceback" not in child.before
-
-
-def test_stream_prints_updates_and_stops_on_ctrl_c(sim_env, tmp_path):
-    command = [sys.executable, CLI, "-e", DEMO_EMAIL, "-p", DEMO_PASSWORD, "-f", "Road Runner",
-               "-r"]
-    with app_process(command, cwd=str(tmp_path), env=app_env(sim_env)) as process:
-        first = process.stdout.readline()
-        assert first, process.stderr.read()
-        update = json_documents(first)[0]
-        assert {"speed", "est_lat", "est_lng", "soc", "shift_state"} <= set(update)
-        rest, errors = interrupt(process)
-    assert process.returncode == 0, errors
-    assert "Traceback" not in errors
-    assert "Streaming Road Runner (online); Ctrl-C stops." in errors
-    assert "Streaming stopped." in errors
-    for line in rest.splitlines():
-        json_documents(line)
+    assert '"product": "Nikola"' in child.before
+    interrupted = terminal("-e", DEMO_EMAIL, "-p", "-l")
+    interrupted.expect("Password: ")
+    interrupted.sendintr()
+    interrupted.expect(pexpect.EOF)
+    interrupted.close()
+    assert interrupted.exitstatus == ExitCode.INTERRUPTED
+    assert "Interrupted." in interrupted.before and "Traceback" not in interrupted.before
 
 
 def test_teslapy_console_command_is_the_same_cli():
-    from pathlib import Path
-
     command = Path(sys.executable).parent / "teslapy"
     if not command.exists():
         pytest.skip("the teslapy console script is not installed in this environment")
     result = subprocess.run([str(command), "--demo", "-f", "Nikola", "-l"],
                             capture_output=True, text=True, timeout=60, env=app_env())
     assert result.returncode == 0, result.stderr
-    assert [p["display_name"] for p in json_documents(result.stdout)] == ["Nikola"]
+    assert [item["product"] for item in json.loads(result.stdout)] == ["Nikola"]
     help_text = subprocess.run([str(command), "--help"], capture_output=True, text=True,
-                               timeout=60).stdout
+                               timeout=60, env=app_env()).stdout
     assert help_text.startswith("usage: teslapy ")
     assert help_text.split("Tesla Owner API CLI")[1] == \
         run_cli("--help").stdout.split("Tesla Owner API CLI")[1]

@@ -482,7 +482,7 @@ def test_errors_are_words_with_the_code_as_detail(app):
     world = app.simulator.world
     app.command_items["Start charging"]()
     settle(app)
-    assert app.recorder.errors == ["The car is already charging."]
+    assert app.recorder.errors == ["The car refused: it is charging."]
     assert app.recorder.details == ["The car answered: is_charging"]
     assert app.status.get().endswith("| Start charging failed")
 
@@ -534,9 +534,9 @@ def test_every_command_menu_item_reaches_the_car(app):
             if len(app.recorder.errors) > before:
                 refused[label] = app.recorder.errors[-1]
     # The demo Model 3 has no sunroof and is already charging: the car says so.
-    assert refused == {"Vent sunroof": "This car has no sunroof.",
-                       "Close sunroof": "This car has no sunroof.",
-                       "Start charging": "The car is already charging."}
+    assert refused == {"Vent sunroof": "The car refused: it has no sunroof.",
+                       "Close sunroof": "The car refused: it has no sunroof.",
+                       "Start charging": "The car refused: it is charging."}
     data = car(app.simulator.world, "Tim's Tesla").data
     assert data["climate_state"]["driver_temp_setting"] == 20.0
     assert data["charge_state"]["charge_limit_soc"] == 70
@@ -713,5 +713,4 @@ def test_every_refusal_reason_reads_as_words(reason):
 
     words = explain_refusal(reason)
     assert "_" not in words and words.endswith(".")
-    assert words == REFUSAL_REASONS.get(reason, "The car refused: %s."
-                                        % reason.replace("_", " "))
+    assert words == "The car refused: %s." % REFUSAL_REASONS.get(reason, reason.replace("_", " "))

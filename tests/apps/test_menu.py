@@ -1,143 +1,276 @@
-"""The console menu: driven through a pseudo-terminal in --demo, and scripted in-process
-against the running simulator for the MFA prompts and the address lookup."""
+"""The console menu: scripted in-process on terminals of given sizes against the running
+simulator, and ``python menu.py --demo`` on a pseudo-terminal for the real entry point."""
 from __future__ import annotations
 
+import os
+import re
 import sys
+import xml.etree.ElementTree as ElementTree
 
 import pexpect
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app_helpers import DEVICE_2_SECRET, MENU, MFA_EMAIL, app_env, totp
 from teslapy_apps import menu
-from teslapy_apps.common import ExitCode
+from teslapy_apps.common import ExitCode, Terminal
 
-CHOICE = r"Choice \[0-\d+\]: "
-
-
-@pytest.fixture
-def demo_menu(tmp_path):
-    """``python menu.py --demo`` on a pseudo-terminal."""
-    child = pexpect.spawn(sys.executable, [MENU, "--demo"], cwd=str(tmp_path),
-                          env=app_env(), encoding="utf-8", timeout=30,
-                          dimensions=(60, 160))
-    yield child
-    if child.isalive():
-        child.terminate(force=True)
-
-
-def action_number(child, label: str) -> str:
-    """The number the menu shows for an action (the text before the prompt)."""
-    child.expect(CHOICE)
-    for line in child.before.splitlines():
-        parts = line.strip().split(") ", 1)
-        if len(parts) == 2 and parts[1].strip() == label:
-            return parts[0].strip()
-    raise AssertionError("no action %r in:\n%s" % (label, child.before))
-
-
-def finish(child) -> int:
-    child.expect(pexpect.EOF)
-    child.close()
-    assert "Traceback" not in child.before
-    return child.exitstatus
-
-
-def test_demo_menu_session_with_bad_input(demo_menu):
-    child = demo_menu
-    child.expect("Tim's Tesla")
-    child.expect(r"Vehicle \[1-3\]: ")
-    for bad, answer in (("x", "Please enter a number."), ("9", "from 1 to 3"),
-                        ("-1", "from 1 to 3")):
-        child.sendline(bad)
-        child.expect(answer)
-        child.expect(r"Vehicle \[1-3\]: ")
-    child.sendline("")
-    child.expect(r"Vehicle \[1-3\]: ")
-    child.sendline("1")
-    child.expect("Make: +Model 3")
-    child.expect("Option codes:")
-    child.expect(r"Inside: +21.0 C")
-    child.expect(r"Locked: +no")
-    child.expect(r"Battery level: +44 %")
-    lock = action_number(child, "Lock")
-    for bad in ("abc", "", "99", "3.5"):
-        child.sendline(bad)
-        child.expect(CHOICE)
-    child.sendline(lock)
-    child.expect("LOCK: done.")
-    child.expect(r"Locked: +yes")
-    temperature = action_number(child, "Set temperature")
-    child.sendline(temperature)
-    child.expect(r"Temperature in C \[15.0-28.0\]: ")
-    child.sendline("99")
-    child.expect("from 15.0 to 28.0")
-    child.sendline("warm")
-    child.expect("Please enter a number.")
-    child.sendline("22.5")
-    child.expect("CHANGE_CLIMATE_TEMPERATURE_SETTING: done.")
-    child.expect(r"Driver setting: +22.5 C")
-    trunk = action_number(child, "Open frunk/trunk")
-    child.sendline(trunk)
-    child.expect("Which one?")
-    child.sendline("")                      # empty cancels back to the menu
-    child.expect(CHOICE)
-    child.sendline("0")
-    child.expect("Bye.")
-    assert finish(child) == 0
-
-
-def test_asleep_car_keeps_the_menu_alive(demo_menu):
-    child = demo_menu
-    child.expect(r"Vehicle \[1-3\]: ")
-    child.sendline("2")
-    child.expect("Nikola")
-    child.expect("The car is asleep: wake it up to see its data.")
-    lock = action_number(child, "Lock")
-    child.sendline(lock)
-    child.expect("LOCK failed: 408")
-    child.expect(CHOICE)
-    child.sendeof()
-    child.expect("Bye.")
-    assert finish(child) == 0
-
-
-def test_ctrl_c_exits_cleanly(demo_menu):
-    child = demo_menu
-    child.expect(r"Vehicle \[1-3\]: ")
-    child.sendintr()
-    child.expect("Interrupted.")
-    assert finish(child) == ExitCode.INTERRUPTED
+ENDPOINT_NAME = re.compile(r"\b[A-Z]{3,}_[A-Z_]+\b")     # e.g. CHANGE_CHARGE_LIMIT
 
 
 class Script:
-    """A console that answers prompts from a list and records everything printed."""
+    """A terminal of a given size that answers prompts from a list and keeps a
+    transcript of the screen (lines printed, and each prompt with its answer)."""
 
-    def __init__(self, answers):
+    def __init__(self, answers, columns=80, lines=24):
         self.answers = list(answers)
+        self.size = os.terminal_size((columns, lines))
         self.prompts = []
         self.output = []
+        self.transcript = []
 
     def read(self, prompt):
         self.prompts.append(prompt)
         if not self.answers:
+            self.transcript.append(prompt)
             raise EOFError
         answer = self.answers.pop(0)
-        return answer() if callable(answer) else answer
+        answer = answer() if callable(answer) else answer
+        self.transcript.append(prompt + answer)
+        return answer
 
     def write(self, *parts):
-        self.output.append(" ".join(str(p) for p in parts))
+        text = " ".join(str(p) for p in parts)
+        self.output.append(text)
+        self.transcript.extend(text.split("\n"))
 
     def console(self):
-        return menu.Console(self.read, self.read, self.write)
+        return menu.Console(self.read, self.read, self.write, lambda: self.size)
 
     @property
     def text(self):
         return "\n".join(self.output)
 
+    def screen_at(self, prompt_number):
+        """What the terminal shows when the given prompt (0-based) is asked: the last
+        ``lines`` lines of the transcript up to and including that prompt."""
+        seen = -1
+        for index, line in enumerate(self.transcript):
+            if any(line.startswith(p) for p in self.prompts) and line.startswith(
+                    self.prompts[seen + 1]):
+                seen += 1
+                if seen == prompt_number:
+                    return self.transcript[max(0, index + 1 - self.size.lines):index + 1]
+        raise AssertionError("no prompt %d" % prompt_number)
 
-def test_mfa_prompts_and_address_lookup(sim_env, tmp_path, monkeypatch):
+
+def run_menu(script, *args, email="elon@tesla.com", geocoder=None):
+    return menu.main(["-e", email, "--no-geocode", *args], console=script.console(),
+                     geocoder=geocoder)
+
+
+@pytest.fixture(autouse=True)
+def in_tmp_dir(tmp_path, monkeypatch, sim_env):
+    """Against the test's simulator; the token cache in the test's own directory."""
     monkeypatch.chdir(tmp_path)
-    script = Script(["starship", "2", lambda: totp(DEVICE_2_SECRET), "0"])
+
+
+# -- layout ----------------------------------------------------------------------------
+
+LABELS = st.text(st.characters(whitelist_categories=("L", "N", "P", "Zs")), min_size=1,
+                max_size=30).map(str.strip).filter(bool)
+
+
+@given(st.lists(LABELS, min_size=1, max_size=30), st.integers(min_value=1, max_value=200))
+def test_columns_keep_every_item_in_order_within_the_width(items, width):
+    lines = menu.columns(items, width)
+    cell = max(map(len, items)) + 3
+    count = -(-len(items) // len(lines))
+    read = [line[column * cell:(column + 1) * cell].rstrip()
+            for column in range(count) for line in lines if len(line) > column * cell]
+    assert read == items                    # top to bottom, then left to right
+    if count > 1:
+        assert max(map(len, lines)) < width
+
+
+PRINTABLE = st.characters(whitelist_categories=("L", "N", "P", "S", "Zs"))
+
+
+@given(st.lists(st.tuples(st.text(PRINTABLE, max_size=40), st.text(max_size=80)), max_size=8),
+       st.integers(min_value=30, max_value=120))
+def test_panels_are_boxes_of_their_width(rows, width):
+    lines = menu.panel("Title", rows, width)
+    assert {len(line) for line in lines} == {width}
+    assert lines[0] == lines[2] == lines[-1] == "+" + "-" * (width - 2) + "+"
+
+
+@given(st.text(max_size=12))
+def test_a_choice_is_a_number_or_a_name_else_asked_again(typed):
+    answers = [typed, "2"]
+    told = []
+    terminal = Terminal(lambda prompt: answers.pop(0), write=told.append)
+    index = terminal.choose("Which?", ["Frunk", "Trunk"])
+    typed = typed.strip()
+    if typed in ("1", "Frunk"):
+        assert index == 0 and answers == ["2"]
+    elif typed in ("2", "Trunk"):
+        assert index == 1 and answers == ["2"]
+    elif not typed:
+        assert index is None and answers == ["2"]
+    else:                                   # asked again, and the 2 read
+        assert index == 1 and told[-1] == "Please enter a number from 1 to 2."
+
+
+def test_an_80_by_24_terminal_shows_each_result_with_the_actions():
+    script = Script(["starship", "1", "7", "4", "", "0", "0"], columns=80, lines=24)
+    assert run_menu(script) == 0, script.text
+    assert max(len(line) for line in script.transcript) <= 80
+    assert script.prompts[1:] == ["Car [1-3, 0 quits]: ", "Choice [0-18]: ",
+                                  "Choice [0-18]: ",
+                                  "Choice [0-18, Enter shows the actions]: ",
+                                  "Choice [0-18]: ", "Car [1-3, 0 quits]: "]
+    after_lock = script.screen_at(3)
+    assert "Tim's Tesla is locked." in after_lock
+    assert any(line.startswith("Tim's Tesla (online): 44 %, 160.7 km, Charging, inside "
+                               "21.0 °C, locked") for line in after_lock)
+    assert any(" 7) Unlock" in line for line in after_lock)
+    after_sites = script.screen_at(4)        # the table stays, the actions on request
+    assert after_sites[-11].startswith("Type ") and "Ring Road Supercharger" in \
+        after_sites[-9]
+    assert any(" 0) Back to the car list" in line for line in script.screen_at(5))
+    assert script.output[-1] == "Bye."
+    assert not ENDPOINT_NAME.search(script.text)
+
+
+def test_a_wide_terminal_shows_the_dashboard_side_by_side():
+    script = Script(["starship", "1", "0", "0"], columns=160, lines=60)
+    assert run_menu(script) == 0, script.text
+    titles = [line for line in script.output if "Climate" in line and "Vehicle" in line]
+    assert titles and len(titles[0]) <= 160
+    assert re.search(r"\| Inside: +21\.0 °C", script.text)
+    assert re.search(r"\| Position: +52\.531951, 6\.156999", script.text)
+
+
+def test_a_narrow_terminal_stacks_the_panels():
+    script = Script(["starship", "1", "1", "0", "0"], columns=60, lines=40)
+    assert run_menu(script) == 0, script.text
+    assert max(len(line) for line in script.transcript) <= 60
+    assert not [line for line in script.output if "Climate" in line and "Vehicle" in line]
+    order = [title for line in script.output for title in ("Climate", "Vehicle", "Drive",
+                                                           "Charge")
+             if re.fullmatch(r"\| +%s +\|" % title, line)]
+    assert order == ["Climate", "Vehicle", "Drive", "Charge"]
+
+
+# -- cars and actions ---------------------------------------------------------------------
+
+def test_an_asleep_car_offers_wake_up_first_then_speaks_fahrenheit(world):
+    world.vehicles[1].wake_delay = 0
+    script = Script(["starship", "2", "1", "9", "99", "70", "1", "0", "0"])
+    assert run_menu(script) == 0, script.text
+    asleep = script.screen_at(2)
+    assert "Nikola (asleep): wake it up to see its data and send commands" in asleep
+    assert [line for line in asleep if ") " in line] == [
+        " 1) Wake up                       3) Car details (VIN, options)",
+        " 2) Refresh                       0) Back to the car list"]
+    assert script.prompts[2:5] == ["Choice [0-3]: ", "Choice [0-18]: ",
+                                   "Temperature in °F [59.0-82.4]: "]
+    assert "Nikola is online." in script.text
+    assert "Please enter a number from 59.0 to 82.4." in script.text
+    assert "Climate temperature set to 70 °F." in script.text
+    assert world.vehicles[1].data["climate_state"]["driver_temp_setting"] == \
+        pytest.approx(21.11, abs=0.01)
+    assert re.search(r"Driver setting: +70\.0 °F", script.text)
+
+
+def test_a_car_that_fell_asleep_is_told_in_words_and_offers_wake_up(world):
+    def fall_asleep():
+        world.vehicles[0].data["state"] = "asleep"
+        return "7"
+
+    script = Script(["starship", "1", fall_asleep, "0", "0"])
+    assert run_menu(script) == 0, script.text
+    assert "Tim's Tesla is asleep or offline: choose Wake up" in script.text
+    assert "408" not in script.text
+    assert script.prompts[3] == "Choice [0-3]: "
+
+
+def test_back_returns_to_the_car_list_and_0_there_quits():
+    script = Script(["starship", "3", "0", "2", "0", "0"])
+    assert run_menu(script) == 0
+    assert script.prompts[1:] == ["Car [1-3, 0 quits]: ", "Choice [0-18]: ",
+                                  "Car [1-3, 0 quits]: ", "Choice [0-3]: ",
+                                  "Car [1-3, 0 quits]: "]
+    assert "Road Runner (online)" in script.text and "Nikola (asleep)" in script.text
+    assert script.output[-1] == "Bye."
+
+
+def test_car_details_decode_the_vin_and_list_the_options():
+    script = Script(["starship", "1", "3", "0", "0"])
+    assert run_menu(script) == 0
+    assert "Tim's Tesla (VIN 5YJ3E111111111111)" in script.text
+    assert re.search(r"  Make: +Model 3", script.text)
+    options = script.output.index("Option codes:")
+    assert script.output[options + 1].startswith("  ")
+    assert max(len(line) for line in script.transcript) <= 80
+
+
+def test_every_action_reaches_the_car_and_is_told_in_words(world):
+    script = Script([
+        "starship", "1",
+        "2",                    # refresh
+        "5", "6",               # horn, lights
+        "7",                    # lock
+        "8",                    # climate off (it is on)
+        "9", "19.5",            # set temperature
+        "10", "2",              # open the trunk
+        "11",                   # remote start
+        "12", "75",             # charge limit
+        "14",                   # stop charging (it is charging)
+        "13",                   # close the charge port
+        "15", "Driver", "3",    # driver's seat heater to 3 (chosen by name)
+        "16", "1",              # media: toggle playback
+        "17", "1",              # vent the windows
+        "18",                   # max defrost on
+        "0", "0",
+    ])
+    assert run_menu(script) == 0
+    for told in ("Tim's Tesla is online: data read.", "Horn honked.", "Lights flashed.",
+                 "Tim's Tesla is locked.", "Climate off.",
+                 "Climate temperature set to 19.5 °C.", "Trunk opened.",
+                 "Keyless driving is on: drive within two minutes.",
+                 "Charge limit set to 75 %.", "Charging stopped.", "Charge port closed.",
+                 "Driver seat heater set to 3.", "Playback toggled.", "Windows vented.",
+                 "Max defrost on."):
+        assert told in script.output, told
+    assert not ENDPOINT_NAME.search(script.text)
+    car = world.vehicles[0].data
+    assert car["vehicle_state"]["locked"] is True
+    assert car["climate_state"]["driver_temp_setting"] == 19.5
+    assert car["vehicle_state"]["rt"] != 0
+    assert car["vehicle_state"]["remote_start"] is True
+    assert car["charge_state"]["charge_limit_soc"] == 75
+    assert car["charge_state"]["charging_state"] != "Charging"
+    assert car["charge_state"]["charge_port_door_open"] is False
+    assert car["climate_state"]["seat_heater_left"] == 3
+    assert car["vehicle_state"]["fd_window"] != 0
+    assert car["climate_state"]["is_front_defroster_on"] is True
+
+
+def test_a_refused_command_is_told_in_words(world):
+    world.vehicles[0].data["vehicle_state"]["is_user_present"] = False
+    script = Script(["starship", "1", "16", "1", "0", "0"])
+    assert run_menu(script) == 0
+    assert "Tim's Tesla refused: nobody is in the car (user_not_present)" in script.output
+    assert "Playback toggled." not in script.output
+
+
+# -- logging in --------------------------------------------------------------------------
+
+def test_mfa_prompts_and_address_lookup():
+    script = Script(["starship", "2", lambda: totp(DEVICE_2_SECRET), "1", "0", "0"],
+                    columns=120, lines=60)
     looked_up = []
 
     def geocoder(latitude, longitude):
@@ -148,119 +281,125 @@ def test_mfa_prompts_and_address_lookup(sim_env, tmp_path, monkeypatch):
     assert code == 0, script.text
     assert script.prompts[:3] == ["Password: ", "Choice [1-2, empty to cancel]: ",
                                   "Passcode: "]
-    assert "Device #2" in script.text
+    assert "  2) Device #2" in script.output
     assert "Second Signal" in script.text
     position = [line for line in script.output if "Position:" in line][0]
     assert "1 Test Street," in position     # wrapped inside the Drive panel
     assert looked_up
 
 
-def test_failing_geocoder_falls_back_to_coordinates(sim_env, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_failing_geocoder_falls_back_to_coordinates():
     calls = []
 
     def unreachable(latitude, longitude):
         calls.append(1)
         raise OSError("no route to host")
 
-    script = Script(["starship", "1", "1", "0"])
+    script = Script(["starship", "1", "1", "1", "0", "0"])
     code = menu.main(["-e", "elon@tesla.com"], console=script.console(), geocoder=unreachable)
     assert code == 0, script.text
     assert "52.531951, 6.156999" in script.text
     assert calls == [1]                     # given up after the first failure
 
 
-def test_every_action_reaches_the_car(sim_env, world, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    script = Script([
-        "starship", "1",
-        "3",                    # nearby charging sites
-        "4", "5",               # horn, lights
-        "6",                    # lock
-        "7",                    # climate off (it is on)
-        "8", "19.5",            # set temperature
-        "9", "2",               # open the trunk
-        "10",                   # remote start
-        "11", "75",             # charge limit
-        "13",                   # stop charging (it is charging)
-        "12",                   # close the charge port
-        "14", "1", "3",         # driver's seat heater to 3
-        "15", "1",              # media: toggle playback
-        "16", "1",              # vent the windows
-        "17",                   # max defrost on
-        "2",                    # wake up (already online)
-        "1",                    # refresh
-        "0",
-    ])
-    code = menu.main(["-e", "elon@tesla.com", "--no-geocode"], console=script.console())
-    assert code == 0
-    assert "failed" not in script.text, script.text
-    car = world.vehicles[0].data
-    assert car["vehicle_state"]["locked"] is True
-    for name in ("HONK_HORN", "FLASH_LIGHTS", "LOCK", "CLIMATE_OFF", "ACTUATE_TRUNK",
-                 "STOP_CHARGE", "CHARGE_PORT_DOOR_CLOSE", "MEDIA_TOGGLE_PLAYBACK",
-                 "WINDOW_CONTROL", "MAX_DEFROST"):
-        assert "%s: done." % name in script.text
-    assert car["climate_state"]["driver_temp_setting"] == 19.5
-    assert car["vehicle_state"]["rt"] != 0
-    assert car["vehicle_state"]["remote_start"] is True
-    assert car["charge_state"]["charge_limit_soc"] == 75
-    assert car["charge_state"]["charging_state"] != "Charging"
-    assert car["charge_state"]["charge_port_door_open"] is False
-    assert car["climate_state"]["seat_heater_left"] == 3
-    assert car["vehicle_state"]["fd_window"] != 0
-    assert car["climate_state"]["is_front_defroster_on"] is True
-    assert [line for line in script.output if line.startswith("Supercharger ")
-            and " km " in line]
-    assert "The car is online." in script.text
-
-
-def test_wrong_passwords_end_the_menu_cleanly(sim_env, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_wrong_passwords_end_the_menu_cleanly():
     script = Script(["nope-1", "nope-2", "nope-3"])
-    code = menu.main(["-e", "elon@tesla.com"], console=script.console())
-    assert code == ExitCode.LOGIN_FAILED
+    assert run_menu(script) == ExitCode.LOGIN_FAILED
     assert script.prompts == ["Password: "] * 3
     assert script.text.count("Login failed") == 2       # the third goes to stderr
 
 
-def test_wrong_passcode_asks_the_passcode_again_not_the_password(sim_env, tmp_path,
-                                                                  monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_a_mistyped_factor_or_wrong_passcode_asks_again_not_the_password():
     code = totp(DEVICE_2_SECRET)
     wrong = "%06d" % ((int(code) + 500000) % 1000000)
-    script = Script(["", "starship", "2", wrong, "2", lambda: totp(DEVICE_2_SECRET), "0"])
-    assert menu.main(["-e", MFA_EMAIL, "--no-geocode"], console=script.console()) == 0
+    script = Script(["", "starship", "3", "Device #9", "Device #2", wrong,
+                     "2", lambda: totp(DEVICE_2_SECRET), "0"])
+    assert run_menu(script, email=MFA_EMAIL) == 0, script.text
     assert script.prompts[:2] == ["Password: ", "Password: "]      # empty asks again
     assert script.prompts.count("Password: ") == 2
     assert script.prompts.count("Passcode: ") == 2
+    assert script.output.count("Please enter a number from 1 to 2.") == 2
     assert "Login failed: Invalid passcode" in script.text
     assert wrong not in script.text
     assert "Second Signal" in script.text
 
 
-def test_cancelled_factor_choice_ends_the_login(sim_env, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_cancelled_factor_choice_ends_the_login():
     script = Script(["starship", ""])
-    assert menu.main(["-e", MFA_EMAIL], console=script.console()) == ExitCode.LOGIN_FAILED
+    assert run_menu(script, email=MFA_EMAIL) == ExitCode.LOGIN_FAILED
     assert script.prompts == ["Password: ", "Choice [1-2, empty to cancel]: "]
 
 
-def test_captcha_is_shown_as_a_file_and_removed_after(sim_env, tmp_path, monkeypatch):
-    import os
-    import re
-    import xml.etree.ElementTree as ElementTree
+RECAPTCHA_PAGE = """<html><body><form method="post"><input name="identity">
+<input name="credential"></form><script>var messages = {"error": "Recaptcha is required"};
+</script></body></html>"""
 
-    monkeypatch.chdir(tmp_path)
+
+def test_a_recaptcha_ends_the_login_at_once(sim, capsys):
+    sim.faults.add(service="sso", method="POST", path="/oauth2/v3/authorize$", status=200,
+                   body=RECAPTCHA_PAGE, headers={"Content-Type": "text/html"}, times=None)
+    script = Script(["starship", "starship"])
+    assert run_menu(script) == ExitCode.LOGIN_FAILED
+    assert script.prompts == ["Password: "]             # no point in asking again
+    assert "Login failed: Credentials rejected. Recaptcha is required" in \
+        capsys.readouterr().err
+
+
+def read_captcha(script, seen):
+    """The characters of the captcha the menu told about last; notes its file."""
+    path = re.findall(r"open (\S+\.svg) to see it", script.text)[-1]
+    seen.append(path)
+    root = ElementTree.parse(path).getroot()
+    return "".join(n.text or "" for n in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+def test_captcha_is_shown_as_a_file_and_asked_again_when_mistyped():
     seen = []
-
-    def read_captcha():
-        path = re.search(r"open (\S+\.svg) to see it", script.text).group(1)
-        seen.append(path)
-        root = ElementTree.parse(path).getroot()
-        return "".join(n.text or "" for n in root.iter("{http://www.w3.org/2000/svg}text"))
-
-    script = Script(["starship", read_captcha])
-    assert menu.main(["-e", "captcha@tesla.com"], console=script.console()) == 0
+    script = Script(["starship", "", "WRONG", "WRONG", lambda: read_captcha(script, seen)])
+    assert run_menu(script, email="captcha@tesla.com") == 0, script.text
+    assert script.prompts == ["Password: "] + ["Captcha: "] * 4
+    assert "Login failed: Credentials rejected. Captcha does not match" in script.text
     assert "No vehicles on this account." in script.text      # logged in
     assert seen and not os.path.exists(seen[0])
+
+
+# -- the real entry point -------------------------------------------------------------------
+
+@pytest.fixture
+def demo_menu(tmp_path):
+    """``python menu.py --demo`` on an 80x24 pseudo-terminal."""
+    child = pexpect.spawn(sys.executable, [MENU, "--demo"], cwd=str(tmp_path),
+                          env=app_env(), encoding="utf-8", timeout=30, dimensions=(24, 80))
+    yield child
+    if child.isalive():
+        child.terminate(force=True)
+
+
+def finish(child) -> int:
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "Traceback" not in child.before
+    return child.exitstatus
+
+
+def test_demo_menu_on_a_terminal(demo_menu):
+    child = demo_menu
+    child.expect(r"Car \[1-3, 0 quits\]: ")
+    child.sendline("x")
+    child.expect("Please enter a number.")
+    child.sendline("1")
+    child.expect(r"Tim's Tesla \(online\): 44 %")
+    child.expect(r"Choice \[0-18\]: ")
+    child.sendline("0")
+    child.expect(r"Car \[1-3, 0 quits\]: ")
+    child.sendline("0")
+    child.expect("Bye.")
+    assert finish(child) == 0
+
+
+def test_ctrl_c_exits_130(demo_menu):
+    child = demo_menu
+    child.expect(r"Car \[1-3, 0 quits\]: ")
+    child.sendintr()
+    child.expect("Interrupted.")
+    assert finish(child) == ExitCode.INTERRUPTED
