@@ -150,8 +150,9 @@ class TlsFront:
 
     async def start(self, sock: socket.socket) -> None:
         """Serve on the listening ``sock`` (which the front then owns)."""
-        self._server = await asyncio.get_running_loop().create_server(
-            self._accepted, sock=sock, ssl=self.context, ssl_handshake_timeout=10.0)
+        self._server = await asyncio.start_server(
+            self._accepted, sock=sock, ssl=self.context, ssl_handshake_timeout=10.0,
+            limit=RELAY_CHUNK)
 
     async def stop(self) -> None:
         """Stop listening and end every relay."""
@@ -162,15 +163,10 @@ class TlsFront:
         if self._relays:
             await asyncio.gather(*self._relays, return_exceptions=True)
 
-    def _accepted(self) -> asyncio.StreamReaderProtocol:
-        reader = asyncio.StreamReader(limit=RELAY_CHUNK)
-
-        def on_connection(reader, writer) -> None:
-            task = asyncio.ensure_future(self._relay(reader, writer))
-            self._relays.add(task)
-            task.add_done_callback(self._relays.discard)
-
-        return asyncio.StreamReaderProtocol(reader, on_connection)
+    def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.ensure_future(self._relay(reader, writer))
+        self._relays.add(task)                  # so that stop() can end it
+        task.add_done_callback(self._relays.discard)
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         ssl_object = writer.get_extra_info("ssl_object")
@@ -184,8 +180,6 @@ class TlsFront:
             writer.close()
             return
         try:
-            target_writer.transport.get_extra_info("socket").setsockopt(
-                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             port = target_writer.get_extra_info("sockname")[1]
             self.connections[port] = info
             pumps = [asyncio.ensure_future(_pump(reader, target_writer)),
@@ -228,8 +222,8 @@ class ConnectionInfoMiddleware:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] in ("http", "websocket"):
-            client = scope.get("client") or (None, None)
-            info = self.front.connections.get(client[1])
+            client = scope.get("client") or ("", 0)
+            info = self.front.connections.get(int(client[1]))
             if info is not None:
                 scheme = "https" if scope["type"] == "http" else "wss"
                 scope = {**scope, SCOPE_KEY: dict(info), "scheme": scheme}
