@@ -40,6 +40,20 @@ def sim(live_server):
     return live_server
 
 
+@pytest.fixture(scope="session")
+def live_server_2026():
+    """A second simulator, playing the 2026 rules (TLS and HTTP/2 at the SSO), for the session."""
+    with running(rules="2026") as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sim2026(live_server_2026):
+    """The 2026 simulator with a fresh demo world (its rules kept) and no faults."""
+    live_server_2026.reset()
+    return live_server_2026
+
+
 @pytest.fixture
 def world(sim) -> World:
     """The fresh demo world the simulator serves in this test."""

@@ -16,7 +16,6 @@ import requests
 from teslapy.selenium_auth import (BrowserClosedError, SeleniumAuthenticator,
                                    SignInTimeoutError, find_browser)
 from teslasim import totp
-from teslasim.server import running
 
 from simulator.sso_helpers import pkce
 
@@ -27,16 +26,9 @@ pytestmark = pytest.mark.skipif(
 STATE = "browser-state-0123456789abcdef"
 
 
-@pytest.fixture(scope="module")
-def sim26():
-    with running(rules="2026") as simulator:
-        yield simulator
-
-
 @pytest.fixture
-def sim(sim26):
-    sim26.reset()
-    return sim26
+def sim(sim2026):
+    return sim2026
 
 
 def authorize_url(sim, challenge: str, email: str) -> str:

@@ -24,17 +24,14 @@ APP_CALLBACK = "tesla://auth/callback"
 VOID_CALLBACK = "https://auth.tesla.com/void/callback"
 
 
-@pytest.fixture(scope="module")
-def sim26():
-    with running(rules="2026") as simulator:
-        yield simulator
+@pytest.fixture
+def sim(sim2026):
+    return sim2026
 
 
 @pytest.fixture
-def sim(sim26):
-    """The 2026 simulator with a fresh world (its rules kept)."""
-    sim26.reset()
-    return sim26
+def world(sim2026):
+    return sim2026.world
 
 
 def tls_context(ca_file: str, version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
