@@ -170,31 +170,41 @@ class TlsFront:
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         ssl_object = writer.get_extra_info("ssl_object")
-        info = {"tls_version": ssl_object.version() if ssl_object else None,
-                "alpn": ssl_object.selected_alpn_protocol() if ssl_object else None}
-        port = None
+        info = {"tls_version": ssl_object.version(), "alpn": ssl_object.selected_alpn_protocol()}
         try:
             target_reader, target_writer = await asyncio.open_connection(*self.target)
         except OSError:
             logger.warning("TLS front cannot reach %s:%d", *self.target)
             writer.close()
             return
+        port = target_writer.get_extra_info("sockname")[1]
+        self.connections[port] = info
         try:
-            port = target_writer.get_extra_info("sockname")[1]
-            self.connections[port] = info
-            pumps = [asyncio.ensure_future(_pump(reader, target_writer)),
-                     asyncio.ensure_future(_pump(target_reader, writer))]
-            try:
-                await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for pump in pumps:
-                    pump.cancel()
-                await asyncio.gather(*pumps, return_exceptions=True)
+            await _pipe(reader, target_writer, target_reader, writer)
+            writer.close()
+            await writer.wait_closed()          # the TLS close_notify exchange
+        except asyncio.CancelledError:          # the simulator stops: no time to wait
+            writer.transport.abort()
+            raise
+        except OSError:
+            pass
         finally:
-            if port is not None:
-                self.connections.pop(port, None)
-            for stream in (target_writer, writer):
-                stream.close()
+            self.connections.pop(port, None)
+
+
+async def _pipe(client_reader: asyncio.StreamReader, target_writer: asyncio.StreamWriter,
+                target_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
+                ) -> None:
+    """Copy both ways until one side ends, then drop the connection to the target."""
+    pumps = [asyncio.ensure_future(_pump(client_reader, target_writer)),
+             asyncio.ensure_future(_pump(target_reader, client_writer))]
+    try:
+        await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pump in pumps:
+            pump.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+        target_writer.transport.abort()
 
 
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -206,7 +216,7 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
                 return
             writer.write(data)
             await writer.drain()
-    except (ConnectionError, ssl.SSLError, OSError):
+    except OSError:                 # ConnectionError, ssl.SSLError
         return
 
 
