@@ -64,7 +64,7 @@ def parse_mint_requires(text: str) -> FrozenSet[str]:
     return names
 
 
-def as_rules(rules: "Rules | str | None") -> Optional[Rules]:
+def as_rules(rules: Rules | str | None) -> Optional[Rules]:
     """``rules`` as a :class:`Rules`: a Rules as is, an era name, or None.
 
     Raises ``ValueError`` for an unknown era and ``TypeError`` for anything else.

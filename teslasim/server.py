@@ -79,7 +79,7 @@ class Simulator:
     """
 
     def __init__(self, world: Optional[World] = None, host: str = "127.0.0.1",
-                 port: int = 0, rules: "Rules | str | None" = None) -> None:
+                 port: int = 0, rules: Rules | str | None = None) -> None:
         rules = as_rules(rules)
         if world is None:
             world = World.demo(rules=rules)
@@ -227,7 +227,7 @@ class Simulator:
 
     async def _start_tls_fronts(self) -> dict:
         """Put a TLS front on each public SSO socket; the ASGI apps that see its facts."""
-        apps = dict(self.apps)
+        apps: dict = dict(self.apps)
         if self._certificates is None:
             return apps
         context = self._certificates.server_context()
@@ -239,20 +239,19 @@ class Simulator:
         return apps
 
     async def _serve_all(self) -> None:
-        self._stop = asyncio.Event()
+        self._stop = stop = asyncio.Event()
         apps = await self._start_tls_fronts()
         configs = {service: self._config(service) for service in SERVICES}
 
         async def serve_one(service: str) -> None:
             try:
-                await serve(apps[service], configs[service],
-                            shutdown_trigger=self._stop.wait)
+                await serve(apps[service], configs[service], shutdown_trigger=stop.wait)
             except BaseException:
-                self._stop.set()        # one service failing stops them all
+                stop.set()              # one service failing stops them all
                 raise
 
         async def stop_fronts() -> None:
-            await self._stop.wait()
+            await stop.wait()
             for front in self._fronts.values():
                 await front.stop()
 
@@ -264,7 +263,7 @@ class Simulator:
 
 @contextmanager
 def running(world: Optional[World] = None, host: str = "127.0.0.1", port: int = 0,
-            rules: "Rules | str | None" = None) -> Iterator[Simulator]:
+            rules: Rules | str | None = None) -> Iterator[Simulator]:
     """Serve the simulator in a background thread for the ``with`` block, then stop it.
 
     The arguments are those of :class:`Simulator`.

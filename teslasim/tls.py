@@ -150,8 +150,9 @@ class TlsFront:
 
     async def start(self, sock: socket.socket) -> None:
         """Serve on the listening ``sock`` (which the front then owns)."""
-        self._server = await asyncio.get_running_loop().create_server(
-            self._accepted, sock=sock, ssl=self.context, ssl_handshake_timeout=10.0)
+        self._server = await asyncio.start_server(
+            self._accepted, sock=sock, ssl=self.context, ssl_handshake_timeout=10.0,
+            limit=RELAY_CHUNK)
 
     async def stop(self) -> None:
         """Stop listening and end every relay."""
@@ -162,45 +163,48 @@ class TlsFront:
         if self._relays:
             await asyncio.gather(*self._relays, return_exceptions=True)
 
-    def _accepted(self) -> asyncio.StreamReaderProtocol:
-        reader = asyncio.StreamReader(limit=RELAY_CHUNK)
-
-        def on_connection(reader, writer) -> None:
-            task = asyncio.ensure_future(self._relay(reader, writer))
-            self._relays.add(task)
-            task.add_done_callback(self._relays.discard)
-
-        return asyncio.StreamReaderProtocol(reader, on_connection)
+    def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.ensure_future(self._relay(reader, writer))
+        self._relays.add(task)                  # so that stop() can end it
+        task.add_done_callback(self._relays.discard)
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         ssl_object = writer.get_extra_info("ssl_object")
-        info = {"tls_version": ssl_object.version() if ssl_object else None,
-                "alpn": ssl_object.selected_alpn_protocol() if ssl_object else None}
-        port = None
+        info = {"tls_version": ssl_object.version(), "alpn": ssl_object.selected_alpn_protocol()}
         try:
             target_reader, target_writer = await asyncio.open_connection(*self.target)
         except OSError:
             logger.warning("TLS front cannot reach %s:%d", *self.target)
             writer.close()
             return
+        port = target_writer.get_extra_info("sockname")[1]
+        self.connections[port] = info
         try:
-            target_writer.transport.get_extra_info("socket").setsockopt(
-                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            port = target_writer.get_extra_info("sockname")[1]
-            self.connections[port] = info
-            pumps = [asyncio.ensure_future(_pump(reader, target_writer)),
-                     asyncio.ensure_future(_pump(target_reader, writer))]
-            try:
-                await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for pump in pumps:
-                    pump.cancel()
-                await asyncio.gather(*pumps, return_exceptions=True)
+            await _pipe(reader, target_writer, target_reader, writer)
+            writer.close()
+            await writer.wait_closed()          # the TLS close_notify exchange
+        except asyncio.CancelledError:          # the simulator stops: no time to wait
+            writer.transport.abort()
+            raise
+        except OSError:
+            pass
         finally:
-            if port is not None:
-                self.connections.pop(port, None)
-            for stream in (target_writer, writer):
-                stream.close()
+            self.connections.pop(port, None)
+
+
+async def _pipe(client_reader: asyncio.StreamReader, target_writer: asyncio.StreamWriter,
+                target_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
+                ) -> None:
+    """Copy both ways until one side ends, then drop the connection to the target."""
+    pumps = [asyncio.ensure_future(_pump(client_reader, target_writer)),
+             asyncio.ensure_future(_pump(target_reader, client_writer))]
+    try:
+        await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pump in pumps:
+            pump.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+        target_writer.transport.abort()
 
 
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -212,7 +216,7 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
                 return
             writer.write(data)
             await writer.drain()
-    except (ConnectionError, ssl.SSLError, OSError):
+    except OSError:                 # ConnectionError, ssl.SSLError
         return
 
 
@@ -228,8 +232,8 @@ class ConnectionInfoMiddleware:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] in ("http", "websocket"):
-            client = scope.get("client") or (None, None)
-            info = self.front.connections.get(client[1])
+            client = scope.get("client") or ("", 0)
+            info = self.front.connections.get(int(client[1]))
             if info is not None:
                 scheme = "https" if scope["type"] == "http" else "wss"
                 scope = {**scope, SCOPE_KEY: dict(info), "scheme": scheme}

@@ -360,7 +360,7 @@ async def mfa_verify(request: Request) -> Response:
             return _mfa_error(400, "ERR_PASS_CODE_REPLAY",
                               "This passcode was already used; wait for the next one")
         valid = counter is not None
-        if valid:
+        if counter is not None:
             world.used_passcodes.add((factor.id, counter))
             transaction.mfa_verified = True
         else:

@@ -3,8 +3,10 @@ single-use refresh tokens, the browser proof on the sign-in form and the callbac
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 import stat
+import threading
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -24,17 +26,14 @@ APP_CALLBACK = "tesla://auth/callback"
 VOID_CALLBACK = "https://auth.tesla.com/void/callback"
 
 
-@pytest.fixture(scope="module")
-def sim26():
-    with running(rules="2026") as simulator:
-        yield simulator
+@pytest.fixture
+def sim(sim_2026):
+    return sim_2026
 
 
 @pytest.fixture
-def sim(sim26):
-    """The 2026 simulator with a fresh world (its rules kept)."""
-    sim26.reset()
-    return sim26
+def world(sim_2026):
+    return sim_2026.world
 
 
 def tls_context(ca_file: str, version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
@@ -148,11 +147,34 @@ def test_the_2021_simulator_serves_plain_http_and_marks_nothing(live_server):
     assert (mint.http_version, mint.tls_version, mint.marked) == ("1.1", None, False)
 
 
-def test_the_ca_directory_is_removed_at_stop():
+def test_stopping_ends_open_connections_and_removes_the_ca_directory():
+    before = threading.active_count()
     with running(rules="2026") as simulator:
-        ca_file = simulator.ca_file
+        ca_file, url = simulator.ca_file, simulator.urls["sso_base_url"] + "oauth2/v3/logout"
         assert os.path.isfile(ca_file)
-    assert not os.path.exists(os.path.dirname(ca_file))
+        client = h2_client(simulator)
+        assert client.get(url).http_version == "HTTP/2"          # a kept connection
+    try:
+        assert not os.path.exists(os.path.dirname(ca_file))
+        assert threading.active_count() == before
+        with pytest.raises(httpx.TransportError):
+            client.get(url)
+    finally:
+        client.close()
+
+
+def test_plain_http_or_a_failed_handshake_leaves_the_tls_listener_serving(sim):
+    port = sim.ports["sso"]
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/oauth2/v3/logout", timeout=5)
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(f"https://127.0.0.1:{port}/oauth2/v3/logout", timeout=5, verify=True)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(b"\x16\x03\x01\x00\x05hello")            # a broken ClientHello
+        assert raw.recv(1024) is not None
+    reply = requests.get(f"https://127.0.0.1:{port}/oauth2/v3/logout", timeout=5,
+                         verify=sim.ca_file)
+    assert reply.status_code == 200
 
 
 def test_reset_keeps_the_rules_and_refuses_a_world_of_another_era(sim):
