@@ -89,6 +89,7 @@ class Simulator:
         self.host = host
         self.faults = FaultPlan()
         self.tls = world.rules.today
+        self.started_rules = world.rules
         self._sockets: dict[str, socket.socket] = {}
         self._internal: dict[str, socket.socket] = {}
         self._certificates: Optional[Certificates] = None
@@ -135,12 +136,12 @@ class Simulator:
     def reset(self, world: Optional[World] = None) -> World:
         """Serve a fresh demo world (or ``world``) on every service and clear all faults.
 
-        The fresh demo world keeps the rules of the world it replaces. Raises
+        The fresh demo world follows the rules the simulator was started with. Raises
         ``ValueError`` when ``world`` follows the rules of another era than the
         listeners serve (2026 needs TLS at the SSO, 2021 plain http).
         """
         if world is None:
-            world = World.demo(rules=self.world.rules)
+            world = World.demo(rules=self.started_rules)
         elif world.rules.today != self.tls:
             raise ValueError(f"this simulator serves the {self.world.rules.era} rules; "
                              f"start another one for a world of {world.rules.era}")

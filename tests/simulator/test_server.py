@@ -203,3 +203,11 @@ def test_oversized_bodies_are_refused_with_an_envelope(sim):
     reply = requests.post(sim.urls["api_base_url"] + "oauth/token", data=b"x" * (2 << 20))
     assert reply.status_code == 413
     assert reply.json()["error"] == "request_entity_too_large"
+
+
+def test_a_plain_reset_goes_back_to_the_rules_the_simulator_started_with(sim_2026):
+    from teslasim.rules import Rules
+
+    custom = sim_2026.reset(World.demo(rules=Rules.named("2026", ["tls1.3"])))
+    assert custom.rules.mint_requires == frozenset({"tls1.3"})
+    assert sim_2026.reset().rules.mint_requires == frozenset({"h2", "tls1.3"})
