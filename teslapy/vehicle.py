@@ -43,12 +43,27 @@ def api_response(reply: Any, name: str,
     return response
 
 
-class Vehicle(JsonDict):
-    """A car on the account; holds the API's vehicle object and data groups."""
+class _OptionCodeTable:
+    """``Vehicle.codes``: the packaged option-code descriptions, read on first use."""
 
-    def __init__(self, data: dict, tesla: "Tesla") -> None:
+    def __get__(self, instance: object, owner: type) -> Dict[str, str]:
+        return codes.option_codes()
+
+
+class Vehicle(JsonDict):
+    """A car on the account; holds the API's vehicle object and data groups.
+
+    ``COLS`` names the streamed columns and ``codes`` is the option-code table, as in
+    TeslaPy 1.5; ``callback`` is the function the last :meth:`stream` call was given.
+    """
+
+    COLS: List[str] = list(streaming.COLUMNS)
+    codes = _OptionCodeTable()
+
+    def __init__(self, data: Dict[str, Any], tesla: "Tesla") -> None:
         super().__init__(data)
         self.tesla = tesla
+        self.callback: Optional[Callable[[Dict[str, Any]], Any]] = None
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -210,14 +225,19 @@ class Vehicle(JsonDict):
         return codes.format_distance(miles, codes.uses_kilometres(self._gui_settings()),
                                      speed)
 
-    def temp_units(self, celsius: Optional[float]) -> Optional[str]:
+    def temp_units(self, celcius: Optional[float] = None, *,
+                   celsius: Optional[float] = None) -> Optional[str]:
         """Format a temperature in degrees Celsius in the car's GUI units.
 
         One decimal and the unit letter: ``'21.0 C'`` / ``'69.8 F'``. ``None`` passes
-        through. Fetches the GUI settings like :meth:`dist_units`.
+        through. Fetches the GUI settings like :meth:`dist_units`. The argument keeps
+        TeslaPy 1.5's spelling ``celcius``; ``celsius=`` works as well.
         """
-        if celsius is None:
+        if celcius is None:
+            celcius = celsius
+        if celcius is None:
             return None
+        celsius = celcius
         return codes.format_temperature(celsius,
                                         codes.uses_fahrenheit(self._gui_settings()))
 
@@ -278,4 +298,5 @@ class Vehicle(JsonDict):
         (default ``ping_interval=10``). Ctrl-C stops streaming and returns. See
         :func:`teslapy.streaming.stream`.
         """
+        self.callback = callback
         streaming.stream(self, callback, retry=retry, indefinitely=indefinitely, **kwargs)
