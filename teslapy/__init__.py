@@ -17,12 +17,14 @@ import logging as _logging
 from typing import TYPE_CHECKING, Any, List
 
 from requests.exceptions import (
-    BaseHTTPError, ChunkedEncodingError, ConnectionError, ConnectTimeout, ContentDecodingError,
+    ChunkedEncodingError, ConnectionError, ConnectTimeout, ContentDecodingError,
     FileModeWarning, HTTPError, InvalidHeader, InvalidJSONError, InvalidProxyURL, InvalidSchema,
     InvalidURL, JSONDecodeError, MissingSchema, ProxyError, ReadTimeout, RequestException,
     RequestsDependencyWarning, RequestsWarning, RetryError, SSLError, StreamConsumedError,
     Timeout, TooManyRedirects, UnrewindableBodyError, URLRequired,
 )
+
+from urllib3.exceptions import HTTPError as BaseHTTPError  # requests.exceptions' name for it
 
 from teslapy._types import JsonDict
 from teslapy.auth import OWNER_API_CLIENT_ID as CLIENT_ID, SSO_CLIENT_ID

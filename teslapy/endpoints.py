@@ -34,7 +34,7 @@ class Endpoint(NamedTuple):
         """Whether the reply is a JSON document teslapy can return."""
         return self.content.upper() == JSON_CONTENT
 
-    def path_variables(self) -> list:
+    def path_variables(self) -> List[str]:
         """The placeholder names in the URI, in order (``['vehicle_id']``)."""
         return [field for _, field, _, _ in string.Formatter().parse(self.uri) if field]
 

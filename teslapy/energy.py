@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timezone as dt_timezone
-from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, TYPE_CHECKING, Union
 
 from teslapy._types import JsonDict
 from teslapy.errors import ProductError
@@ -50,13 +50,14 @@ def _without_none(**params: Any) -> Dict[str, Any]:
 class Product(JsonDict):
     """An energy product on the account (a Powerwall site or a solar site)."""
 
-    def __init__(self, data: dict, tesla: "Tesla") -> None:
+    def __init__(self, data: Dict[str, Any], tesla: "Tesla") -> None:
         super().__init__(data)
         self.tesla = tesla
 
     def _data(self, name: str, **kwargs: Any) -> Dict[str, Any]:
         """Call a read endpoint and return its ``response`` object."""
-        return api_response(self.api(name, **kwargs), name)
+        data: Dict[str, Any] = api_response(self.api(name, **kwargs), name)
+        return data
 
     def api(self, name: str, **kwargs: Any) -> JsonDict:
         """Call the named endpoint with this product's ``battery_id`` and ``site_id``.
@@ -69,7 +70,8 @@ class Product(JsonDict):
         """
         path_vars = _without_none(battery_id=self.get("id"),
                                   site_id=self.get("energy_site_id"))
-        return self.tesla.api(name, path_vars, **kwargs)
+        reply: JsonDict = self.tesla.api(name, path_vars, **kwargs)
+        return reply
 
     def get_history_data(self, kind: str = "savings", period: str = "day",
                          start_date: Optional[str] = None, end_date: Optional[str] = None,

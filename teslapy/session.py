@@ -566,7 +566,8 @@ class Tesla(transport.Session):
 
     def _plain_session(self) -> transport.Session:
         """A new requests session with this one's transport settings and its own cookies."""
-        return transport.Session(retry=self.retry, verify=self.verify, proxy=self.proxy,
+        return transport.Session(retry=self.retry, verify=True if self.verify is None else self.verify,
+                                 proxy=self.proxy,
                                  user_agent=self.user_agent, environment=self.environment)
 
     def _sign_in_with_password(self) -> Token:
@@ -614,10 +615,10 @@ class Tesla(transport.Session):
                 and body.get("error") == auth.EXCHANGE_RETIRED_ERROR:
             return None
         errors.raise_for_status(reply)
-        body = errors.json_body(reply, "Owner API token")
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+        parsed = errors.json_body(reply, "Owner API token")
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("access_token"), str):
             raise ResponseError("The Owner API token reply holds no access token", reply)
-        token = dict(body)
+        token = dict(parsed)
         token.setdefault("created_at", int(time.time()))
         return token
 
@@ -723,7 +724,8 @@ class Tesla(transport.Session):
             self.fetch_token()
         elif self.token_expired():
             self._renew()
-        return self.token["access_token"]
+        access: str = self.token["access_token"]
+        return access
 
     # -- requests -------------------------------------------------------------------
 
@@ -743,7 +745,8 @@ class Tesla(transport.Session):
             transport.require_secure(url)
             headers["Authorization"] = f"Bearer {self.token['access_token']}"
         call.setdefault("timeout", self.timeout)
-        return super().request(method, url, headers=headers, **call)
+        response: requests.Response = super().request(method, url, headers=headers, **call)
+        return response
 
     def _token_refused(self, response: requests.Response) -> bool:
         """Whether the API refused the token itself: 401, or Tesla's 403 for a badly minted one."""
@@ -819,7 +822,7 @@ class Tesla(transport.Session):
 
     # -- products ---------------------------------------------------------------------
 
-    def _response_list(self, name: str) -> List[dict]:
+    def _response_list(self, name: str) -> List[Dict[str, Any]]:
         reply = self.api(name)
         items = reply.get("response") if isinstance(reply, dict) else None
         if not isinstance(items, list):

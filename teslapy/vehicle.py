@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, TYPE_CHECKING, Tuple, Union
 
 from teslapy import codes, streaming
 from teslapy._types import JsonDict
@@ -83,7 +83,8 @@ class Vehicle(JsonDict):
         Raises ``ValueError`` for an unknown endpoint name and ``HTTPError`` for
         errors Tesla returns (408 while the car sleeps).
         """
-        return self.tesla.api(name, {"vehicle_id": self._id_s}, **kwargs)
+        reply: JsonDict = self.tesla.api(name, {"vehicle_id": self._id_s}, **kwargs)
+        return reply
 
     def _display_name(self) -> str:
         return str(self.get("display_name") or self.get("vin") or self._id_s)
@@ -174,7 +175,7 @@ class Vehicle(JsonDict):
         Raises ``HTTPError`` (408) when the car is asleep.
         """
         name = "MOBILE_ENABLED"
-        return api_response(self.api(name), name, bool)
+        return bool(api_response(self.api(name), name, bool))
 
     # -- image, units, VIN ------------------------------------------------------------
 
@@ -202,7 +203,8 @@ class Vehicle(JsonDict):
                   "options": options}
         response = self.tesla.request("GET", self.tesla.compositor_url, params=params,
                                       serialize=False, withhold_token=True)
-        return response.content
+        image: bytes = response.content
+        return image
 
     def _gui_settings(self) -> Dict[str, Any]:
         """The car's GUI settings, fetched with vehicle_data when not yet known."""
@@ -281,7 +283,7 @@ class Vehicle(JsonDict):
 
     # -- streaming ------------------------------------------------------------------
 
-    def stream(self, callback: Optional[Callable[[dict], Any]] = None, retry: int = 0,
+    def stream(self, callback: Optional[Callable[[Dict[str, Any]], Any]] = None, retry: int = 0,
                indefinitely: bool = False, **kwargs: Any) -> None:
         """Receive the car's streamed data on change until the stream ends.
 
