@@ -669,7 +669,8 @@ class Tesla(transport.Session):
         if not sso_token.get("refresh_token"):
             sso_token["refresh_token"] = refresh
         self._sso_token = sso_token
-        self._save_cache()                  # the old refresh token may be spent already
+        if exchange:
+            self._save_cache()              # the old refresh token is spent: keep the new one
         self._token = self._owner_token(sso_token, try_exchange=exchange)
         self._save_cache()
         self._notify()
