@@ -20,8 +20,10 @@ negative ``drive_state.power``. At ``charge_limit_soc`` the car stops by itself:
 Power only changes through commands, and a command brings the car up to its clock
 first (:func:`advance`), so between two updates the power is constant and the energy
 added is power × time. A car that charges is awake: :func:`advance` tells until when
-it charged, which keeps it from falling asleep like a poll does. This module knows cars only as :class:`Chargeable`, so
-:mod:`teslasim.state` can use it without the two importing each other.
+it charged, which keeps it from falling asleep as a poll does.
+
+This module knows cars only as :class:`Chargeable`, so :mod:`teslasim.state` can use
+it without the two importing each other.
 """
 from __future__ import annotations
 
@@ -178,16 +180,15 @@ def stop(car: Chargeable, state: str) -> None:
 
 def begin(car: Chargeable, now: float) -> None:
     """Start charging from whatever the car is plugged into (the caller checked it is)."""
-    charge = car.data["charge_state"]
-    car.supply = car.supply or Supply.of(charge)
-    charge["charging_state"] = "Charging"
+    car.data["charge_state"]["charging_state"] = "Charging"
     car.charge_meter = None
     advance(car, now)
 
 
-def _show(car: Chargeable, energy: float, added: float, kw: float) -> None:
-    """Write level, ranges, energy added, rate and time to full into the car's data."""
+def _show(car: Chargeable, supply: Supply, energy: float, added: float) -> None:
+    """Write level, ranges, energy added, power, rate and time to full into the car's data."""
     pack, charge = car.pack, car.data["charge_state"]
+    kw = supply.kw(charge)
     percent = pack.percent(energy)
     level = level_shown(percent)
     remaining = max(0.0, pack.kwh(limit_percent(charge)) - energy)
@@ -205,12 +206,11 @@ def _show(car: Chargeable, energy: float, added: float, kw: float) -> None:
         "time_to_full_charge": round(hours, 2),
         "minutes_to_full_charge": int(round(hours * 60)),
     })
-    supply = car.supply
-    if supply is not None and supply.dc_kw is None:
+    if supply.dc_kw is None:
         charge.update(charger_voltage=int(round(supply.volts)), charger_phases=supply.phases,
                       charger_pilot_current=supply.pilot_amps,
                       charger_actual_current=supply.amps(charge))
-    elif supply is not None:
+    else:
         charge.update(charger_voltage=DC_VOLTAGE, charger_actual_current=0, charger_phases=None)
     _set_drive_power(car, kw)
 
@@ -231,18 +231,17 @@ def advance(car: Chargeable, now: float) -> Optional[float]:
         if isinstance(charge, dict) and charge.get("charging_state") in ("Disconnected", None):
             car.supply = None
         return None
-    if car.supply is None:
-        car.supply = Supply.of(charge)
+    supply = car.supply = car.supply or Supply.of(charge)
     meter = car.charge_meter
     if meter is None:
         meter = Meter(now, car.pack.kwh(car.pack.percent_of(charge)),
                       max(0.0, float(charge.get("charge_energy_added") or 0)))
     now = max(now, meter.time)
-    kw = car.supply.kw(charge)
+    kw = supply.kw(charge)
     target = car.pack.kwh(limit_percent(charge))
     energy = max(meter.energy_kwh, min(target, meter.energy_kwh + kw * (now - meter.time) / 3600))
     added = meter.added_kwh + energy - meter.energy_kwh
-    _show(car, energy, added, kw)
+    _show(car, supply, energy, added)
     if energy < target:
         car.charge_meter = Meter(now, energy, added)
         return now
