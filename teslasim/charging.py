@@ -13,8 +13,8 @@ The power comes from what the car is plugged into (its :class:`Supply`):
 The energy goes into the car's :class:`Pack`, which turns it into level and range:
 ``battery_level`` is the whole percent reached, every range is the full pack's range
 times the level, and ``charge_miles_added_*``, ``charge_rate`` (mi/hr) and the time to
-full follow from the pack's miles per kWh. A parked charging car draws the power as
-negative ``drive_state.power``. At ``charge_limit_soc`` the car stops by itself:
+full (rounded up, as a countdown shows it) follow from the pack's miles per kWh. A
+parked charging car draws the power as negative ``drive_state.power``. At ``charge_limit_soc`` the car stops by itself:
 ``charging_state`` ``Complete``, no power.
 
 Power only changes through commands, and a command brings the car up to its clock
@@ -185,6 +185,11 @@ def begin(car: Chargeable, now: float) -> None:
     advance(car, now)
 
 
+def _rounded_up(value: float, steps: int) -> float:
+    """``value`` rounded up to the next 1/``steps``, as a countdown shows time left."""
+    return math.ceil(value * steps - LEVEL_EPSILON) / steps
+
+
 def _show(car: Chargeable, supply: Supply, energy: float, added: float) -> None:
     """Write level, ranges, energy added, power, rate and time to full into the car's data."""
     pack, charge = car.pack, car.data["charge_state"]
@@ -203,8 +208,8 @@ def _show(car: Chargeable, supply: Supply, energy: float, added: float) -> None:
         "charge_miles_added_ideal": round(added * pack.ideal_miles / pack.usable_kwh, 1),
         "charger_power": int(round(kw)),
         "charge_rate": round(kw * pack.miles_per_kwh, 1),
-        "time_to_full_charge": round(hours, 2),
-        "minutes_to_full_charge": int(round(hours * 60)),
+        "time_to_full_charge": _rounded_up(hours, 100),
+        "minutes_to_full_charge": int(_rounded_up(hours * 60, 1)),
     })
     if supply.dc_kw is None:
         charge.update(charger_voltage=int(round(supply.volts)), charger_phases=supply.phases,

@@ -50,10 +50,10 @@ def full_range(before: dict) -> float:
 def assert_range_follows_level(charge: dict, full: float) -> None:
     """The range is the full range times the state of charge, whose whole percent is the level.
 
-    (Ranges are shown to 0.01 mi, so the percent they give may sit a hair under a level.)
+    (Ranges are shown to 0.01 mi, so the percent they give is off by a hair either way.)
     """
     percent = charge["battery_range"] / full * 100
-    assert percent - 1 < charge["battery_level"] <= percent + 0.01
+    assert percent - 1.01 < charge["battery_level"] <= percent + 0.01
     assert charge["usable_battery_level"] == charge["battery_level"]
 
 
@@ -97,10 +97,11 @@ def test_an_hour_on_ac_adds_power_times_time_and_the_rest_follows():
     assert after["charge_rate"] == pytest.approx(kw * miles_per_kwh, abs=0.05)
     assert after["battery_level"] == 52 + math.floor(added / car.pack_kwh * 100)
     assert_range_follows_level(after, full_range(before))
-    # time to full: what is left up to the limit, at this power
+    # time to full: what is left up to the limit at this power, rounded up as a countdown
     left = after["charge_limit_soc"] / 100 * car.pack_kwh - after["battery_range"] / miles_per_kwh
-    assert after["time_to_full_charge"] == pytest.approx(left / kw, abs=0.005)
-    assert after["minutes_to_full_charge"] == pytest.approx(left / kw * 60, abs=0.5)
+    hours = left / kw
+    assert hours - 1e-3 <= after["time_to_full_charge"] < hours + 0.01 + 1e-3
+    assert hours * 60 - 0.1 <= after["minutes_to_full_charge"] < hours * 60 + 1.1
     assert after["charging_state"] == "Charging"
     assert car.data["drive_state"]["power"] == -after["charger_power"]
 
