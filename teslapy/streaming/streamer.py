@@ -178,11 +178,8 @@ class Streamer:
                 opcode, frame = receive(True)
             except timed_out:
                 opcode = None
-            except StreamFrameError:
-                raise
             except broken as error:
-                raise StreamInterruptedError(f"The stream connection broke: "
-                                             f"{error or type(error).__name__}") from error
+                raise _broken(error) from error
             now = time.monotonic()
             if opcode == _TEXT or opcode == _BINARY:
                 self.idle_due = now + idle_timeout
@@ -275,13 +272,16 @@ def _shown(value: Any) -> str:
     return "(none)" if value is None else f"(a {type(value).__name__})"
 
 
+def _broken(error: Exception) -> StreamInterruptedError:
+    return StreamInterruptedError(f"The stream connection broke: {error or type(error).__name__}")
+
+
 def _send(send: Callable[..., Any], *args: Any) -> None:
     """Send on the websocket; a connection that broke raises StreamInterruptedError."""
     try:
         send(*args)
     except (OSError, websocket_module().WebSocketException) as error:
-        raise StreamInterruptedError(f"The stream connection broke: "
-                                     f"{error or type(error).__name__}") from error
+        raise _broken(error) from error
 
 
 def _close_reason(data: bytes) -> str:
