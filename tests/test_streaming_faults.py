@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import teslapy
 from teslapy import streaming
@@ -488,6 +489,45 @@ def test_a_bad_frame_is_retried_on_a_new_connection_when_asked(serve, car):
     server = serve(once_bad)
     assert _stream_from(server, car, retry=1) == []
     assert server.connections == 2
+
+
+# -- any mix of the above -------------------------------------------------------------
+
+_BEHAVIOURS = {
+    "update": lambda peer: peer.send_json(UPDATE),
+    "end": lambda peer: peer.send_json(END),
+    "token refused": lambda peer: peer.send_json(
+        {**END, "error_type": "client_error", "value": "Can't validate token. "}),
+    "close": lambda peer: peer.send_frame(struct.pack("!H", 1011), CLOSE),
+    "half close": lambda peer: peer.conn.shutdown(socket.SHUT_WR),
+    "reset": Peer.reset,
+    "stall": Peer.linger,
+}
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(sorted(_BEHAVIOURS)) | st.binary(max_size=40), max_size=5),
+       st.integers(0, 2))
+def test_any_server_behaviour_ends_in_a_return_or_a_documented_error(serve, car, script, retry):
+    def behave(peer):
+        peer.upgrade()
+        peer.subscription()
+        for step in script:
+            if isinstance(step, bytes):
+                peer.send_frame(step)       # a frame of any bytes
+            else:
+                _BEHAVIOURS[step](peer)
+        peer.linger()
+
+    server = serve(behave)
+    quick = {**FAST, "connect_timeout": 0.3, "ping_timeout": 0.2, "idle_timeout": 0.2}
+    try:
+        _stream_from(server, car, retry=retry, **quick)
+    except streaming.StreamError as error:
+        assert isinstance(error, (requests.RequestException, teslapy.ResponseError,
+                                  streaming.StreamSubscriptionError))
+    assert server.connections <= retry + 1
 
 
 # -- TLS ------------------------------------------------------------------------------
