@@ -291,14 +291,15 @@ class Vehicle(JsonDict):
             ``speed``, ``odometer``, ``soc``, ``elevation``, ``est_heading``,
             ``est_lat``, ``est_lng``, ``power``, ``shift_state``, ``range``,
             ``est_range``, ``heading``; empty values are ``None``)
-        retry: (optional) reconnect this many times after the stream ends
-        indefinitely: (optional) reconnect forever
+        retry: (optional) restart (resubscribe or reconnect) this many times
+        indefinitely: (optional) restart forever
 
         The car's ``drive_state``, ``charge_state`` and ``vehicle_state`` are always
         updated. Tesla ends the stream after about 10 seconds without a change.
-        Other keyword arguments go to websocket-client's ``run_forever``
-        (default ``ping_interval=10``). Ctrl-C stops streaming and returns. See
-        :func:`teslapy.streaming.stream`.
+        Other keyword arguments (``connect_timeout``, ``ping_interval``,
+        ``ping_timeout``, ``idle_timeout``, ``backoff`` and connection options) and
+        the errors raised are those of :func:`teslapy.streaming.stream`. Ctrl-C stops
+        streaming and returns.
         """
         self.callback = callback
         streaming.stream(self, callback, retry=retry, indefinitely=indefinitely, **kwargs)
