@@ -41,6 +41,11 @@ from teslapy.session import (
     DEFAULT_STREAMING_BASE_URL as STREAMING_BASE_URL,
     Tesla,
 )
+from teslapy.streaming.errors import (
+    StreamConnectionError, StreamConnectTimeout, StreamError, StreamFrameError,
+    StreamInterruptedError, StreamRefusedError, StreamSSLError, StreamStalledError,
+    StreamSubscriptionError,
+)
 from teslapy.vehicle import Vehicle
 
 if TYPE_CHECKING:  # the oauthlib classes, loaded on first use at run time
@@ -79,7 +84,9 @@ __all__ = [
     "TeslaError", "VehicleError", "ProductError", "CacheError", "ResponseError",
     "RecaptchaRequiredError", "Http2UnavailableError", "VehicleUnavailableError",
     "RateLimitError", "FleetApiRequiredError", "TokenRejectedError",
-    "CommandProtocolRequiredError",
+    "CommandProtocolRequiredError", "StreamError", "StreamRefusedError", "StreamConnectionError",
+    "StreamSSLError", "StreamConnectTimeout", "StreamInterruptedError", "StreamStalledError",
+    "StreamFrameError", "StreamSubscriptionError",
     # requests.exceptions
     "BaseHTTPError", "ChunkedEncodingError", "ConnectionError", "ConnectTimeout",
     "ContentDecodingError", "FileModeWarning", "HTTPError", "InvalidHeader", "InvalidJSONError",

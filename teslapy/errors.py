@@ -23,6 +23,9 @@ meaning are subclasses of it whose message ends with what to do:
     ├── TokenRejectedError            403: the token was minted the way Tesla refuses
     └── CommandProtocolRequiredError  403: the car takes only signed commands
 
+The live stream's errors are ``StreamError`` and its subclasses, in
+:mod:`teslapy.streaming.errors` (each also a ``requests`` error of the matching kind).
+
 OAuth failures are the ``oauthlib.oauth2.rfc6749.errors`` classes
 (``CustomOAuth2Error``, ``InvalidGrantError``, ``LoginRequired``). Misuse raises
 ``ValueError``. Transport errors (``ConnectionError``, ``Timeout``) pass through
