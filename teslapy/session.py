@@ -38,8 +38,10 @@ CHINA_API_BASE_URL = "https://owner-api.vn.cloud.tesla.cn/"
 CHINA_STREAMING_BASE_URL = "wss://streaming.vn.cloud.tesla.cn/streaming/"
 DEFAULT_USER_AGENT = f"teslapy/{__version__}"
 DEFAULT_TIMEOUT = 10
-#: An Owner API token this close to its expiry is refreshed before use (seconds).
+#: An Owner API token this close to its expiry is refreshed before use (seconds)...
 EXPIRY_MARGIN = 60
+#: ... or this share of its lifetime, when that is less (tokens living a few minutes).
+EXPIRY_MARGIN_SHARE = 0.1
 
 SSO_BASE_URL_ENV = "TESLAPY_SSO_BASE_URL"
 API_BASE_URL_ENV = "TESLAPY_API_BASE_URL"
@@ -82,12 +84,18 @@ def region_of(sso_base: str) -> str:
 
 
 def _expired(token: Token, now: Optional[float] = None) -> bool:
-    """Whether ``token`` expires within ``EXPIRY_MARGIN`` (False when its expiry is unknown)."""
+    """Whether ``token`` expires within its margin (False when its expiry is unknown).
+
+    The margin is ``EXPIRY_MARGIN`` seconds, or ``EXPIRY_MARGIN_SHARE`` of the token's
+    lifetime when that is less, so a short-lived token is still used for most of its life.
+    """
     try:
-        expiry = float(token["created_at"]) + float(token["expires_in"])
+        lifetime = float(token["expires_in"])
+        expiry = float(token["created_at"]) + lifetime
     except (KeyError, TypeError, ValueError):
         return False
-    return 0 < expiry <= (now if now is not None else time.time()) + EXPIRY_MARGIN
+    margin = min(EXPIRY_MARGIN, EXPIRY_MARGIN_SHARE * max(lifetime, 0.0))
+    return 0 < expiry <= (now if now is not None else time.time()) + margin
 
 
 def _newer(token: Token, than: Token) -> bool:
