@@ -62,9 +62,11 @@ def build_retry(retry: RetrySetting) -> Retry:
 
     An int ``n`` becomes ``Retry(total=n, connect=n, read=n, ...)`` that retries the
     statuses in ``RETRY_STATUSES`` with a short backoff and, when retries run out, hands
-    back the last reply (so Tesla's error text still reaches the caller). With ``n`` = 0
-    a read timeout stays ``requests.ReadTimeout``, as in a plain ``requests`` session. A
-    ``Retry`` instance is used as given.
+    back the last reply (so Tesla's error text still reaches the caller). A server's
+    ``Retry-After`` is never slept on inside a call (it may ask for hours): a 429 is
+    raised at once as :class:`~teslapy.errors.RateLimitError` with its ``retry_after``.
+    With ``n`` = 0 a read timeout stays ``requests.ReadTimeout``, as in a plain
+    ``requests`` session. A ``Retry`` instance is used as given.
 
     Raises:
         ValueError: ``retry`` is neither a non-negative int nor a ``Retry``.
@@ -76,7 +78,7 @@ def build_retry(retry: RetrySetting) -> Retry:
     return Retry(
         total=retry, connect=retry, read=retry or False, status=retry,
         status_forcelist=RETRY_STATUSES, backoff_factor=RETRY_BACKOFF_FACTOR,
-        raise_on_status=False,
+        raise_on_status=False, respect_retry_after_header=False,
     )
 
 
