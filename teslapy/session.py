@@ -523,7 +523,8 @@ class Tesla(transport.Session):
     def _plain_session(self) -> transport.Session:
         """A new requests session with this one's transport settings and its own cookies."""
         return transport.Session(retry=self.retry, verify=self.verify, proxy=self.proxy,
-                                 user_agent=self.user_agent, environment=self.environment)
+                                 user_agent=self.user_agent, environment=self.environment,
+                                 deadline=self.deadline)
 
     def _sign_in_with_password(self) -> Token:
         assert self.password

@@ -56,3 +56,13 @@ def test_a_503_asking_to_wait_an_hour_is_retried_after_a_short_backoff(server, t
         outcome = bounded(lambda: tesla.api("VEHICLE_LIST"))
     assert isinstance(outcome.error, teslapy.HTTPError), outcome.describe()
     assert "503 Server Error: unavailable" in str(outcome.error) and len(server.requests) == 3
+
+
+def test_a_refresh_reply_trickled_in_ends_at_the_deadline_and_keeps_the_tokens(server, tmp_path):
+    server.otherwise = servers.trickled_body()
+    with held_tokens(server, str(tmp_path / "cache.json")) as tesla:
+        held = dict(tesla.sso_token)
+        outcome = bounded(tesla.refresh_token)
+        assert isinstance(outcome.error, teslapy.ReadTimeout), outcome.describe()
+        assert f"took longer than {DEADLINE:g} s in all" in str(outcome.error)
+        assert tesla.sso_token == held
