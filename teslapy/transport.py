@@ -23,18 +23,17 @@ import os
 import socket
 import ssl
 import threading
-import time
 import urllib.request
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple, Union
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
 from teslapy.errors import Http2UnavailableError
+from teslapy.limits import DEFAULT_DEADLINE, Deadline, DeadlineAdapter, read_within, replies_within
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -48,10 +47,6 @@ RETRY_BACKOFF_FACTOR = 0.3
 CA_BUNDLE_ENV = "TESLAPY_CA_BUNDLE"
 #: Where ``verify=True`` finds a CA bundle, first match wins (then the default store).
 CA_BUNDLE_ENVS = (CA_BUNDLE_ENV, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-
-#: Seconds one reply may take in all, however slowly it trickles in (``deadline``).
-DEFAULT_DEADLINE = 60.0
-_READ_SIZE = 65536
 
 RetrySetting = Union[int, Retry]
 Verify = Union[bool, str]
@@ -83,8 +78,12 @@ def build_retry(retry: RetrySetting) -> Retry:
 
 
 def build_adapter(retry: RetrySetting = 0) -> HTTPAdapter:
-    """The transport adapter every teslapy session mounts (HTTP/1.1 via urllib3)."""
-    return HTTPAdapter(max_retries=build_retry(retry))
+    """The transport adapter every teslapy session mounts (HTTP/1.1 via urllib3).
+
+    Its connections end the wait for a reply's headers at the reply's deadline
+    (:mod:`teslapy.limits`).
+    """
+    return DeadlineAdapter(max_retries=build_retry(retry))
 
 
 def default_verify(verify: Verify) -> Verify:
@@ -124,52 +123,13 @@ class Environment:
         return found
 
 
-def read_within(response: requests.Response, seconds: Optional[float]) -> None:
-    """Read the whole body of a streamed reply, taking no longer than ``seconds`` in all.
-
-    ``timeout`` bounds each wait for data; a server that sends a byte now and then
-    never trips it, so this bounds the whole body.
-
-    Raises:
-        requests.ReadTimeout: the body did not arrive in time (the connection is closed).
-    """
-    if seconds is None:
-        response.content
-        return
-    end = time.monotonic() + seconds
-    raw = response.raw
-    read_some = getattr(raw, "read1", None)         # urllib3 2: returns what has arrived
-    chunks = []
-    while True:
-        try:
-            chunk = (read_some(_READ_SIZE, decode_content=True) if read_some is not None
-                     else raw.read(1024, decode_content=True))
-        except urllib3.exceptions.ReadTimeoutError as error:
-            response.close()
-            raise requests.ReadTimeout(str(error), response=response) from error
-        except (OSError, urllib3.exceptions.HTTPError) as error:
-            response.close()
-            raise requests.ConnectionError(str(error), response=response) from error
-        if not chunk:
-            break
-        chunks.append(chunk)
-        if time.monotonic() > end:
-            response.close()
-            raise requests.ReadTimeout(
-                f"The reply from {urlsplit(response.url).netloc} took longer than "
-                f"{seconds:g} s in all", response=response)
-    response._content = b"".join(chunks)
-    response._content_consumed = True
-    raw.release_conn()
-
-
 class Session(requests.Session):
     """A requests session with teslapy's adapter, retries and settings read once.
 
     Every request gets the ``verify`` and proxies fixed at construction (a request may
     still pass its own); the environment is not read again. A session made for another
     one (its sign-in session) shares that one's ``environment``. ``deadline`` bounds
-    the time a whole reply may take (:func:`read_within`).
+    the time a whole reply may take, headers and body (:mod:`teslapy.limits`).
     """
 
     def __init__(self, *, retry: RetrySetting = 0, verify: Verify = True,
@@ -194,10 +154,12 @@ class Session(requests.Session):
         kwargs.setdefault("verify", self.verify)
         if not kwargs.get("proxies"):
             kwargs["proxies"] = self.environment.proxies_for(url)
-        if kwargs.get("stream"):
-            return super().request(method, url, *args, **kwargs)
-        response = super().request(method, url, *args, stream=True, **kwargs)
-        read_within(response, self.deadline)
+        deadline = None if self.deadline is None else Deadline.starting_now(self.deadline)
+        with replies_within(deadline):
+            if kwargs.get("stream"):
+                return super().request(method, url, *args, **kwargs)
+            response = super().request(method, url, *args, stream=True, **kwargs)
+        read_within(response, deadline)
         return response
 
 

@@ -66,3 +66,15 @@ def test_a_refresh_reply_trickled_in_ends_at_the_deadline_and_keeps_the_tokens(s
         assert isinstance(outcome.error, teslapy.ReadTimeout), outcome.describe()
         assert f"took longer than {DEADLINE:g} s in all" in str(outcome.error)
         assert tesla.sso_token == held
+
+
+@pytest.mark.parametrize("call", ["VEHICLE_LIST", "HONK_HORN", "refresh"])
+def test_headers_trickled_in_end_at_the_deadline(server, tmp_path, call):
+    server.otherwise = servers.trickled_headers()
+    with held_tokens(server, str(tmp_path / "cache.json")) as tesla:
+        held = dict(tesla.sso_token)
+        outcome = bounded(tesla.refresh_token if call == "refresh"
+                          else lambda: tesla.api(call, {"vehicle_id": "1"}))
+        assert isinstance(outcome.error, teslapy.ReadTimeout), outcome.describe()
+        assert f"took longer than {DEADLINE:g} s in all" in str(outcome.error)
+        assert tesla.sso_token == held and len(server.requests) == 1
