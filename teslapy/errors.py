@@ -7,7 +7,8 @@ The tree::
     ├── ProductError            a Powerwall or solar command was not accepted
     ├── CacheError              the token cache could not be read or written
     ├── ResponseError           a Tesla service answered 2xx with a body teslapy cannot use
-    │                           (not JSON, or a field it needs is missing)
+    │                           (not JSON, or a field it needs is missing), or with a
+    │                           body larger than ``limits.MAX_REPLY_BYTES``
     ├── RecaptchaRequiredError  (also a ValueError) the password sign-in met a reCAPTCHA
     └── Http2UnavailableError   (also a requests.ConnectionError) a token could not be
                                 minted over HTTP/2 with TLS 1.3, so none was minted

@@ -1,4 +1,4 @@
-"""How long a reply may take in all: a deadline over its status line, headers and body.
+"""How long a reply may take in all, and how large it may be.
 
 ``timeout`` bounds each wait for data, so a server (or a middlebox) that sends a byte
 now and then never trips it and a call could last for hours. A session's ``deadline``
@@ -11,6 +11,10 @@ bounds the whole reply instead, counted from the moment the request is sent:
 Either way the caller gets ``requests.ReadTimeout`` (``requests.ConnectionError`` when
 retries of a GET ran out) and the connection is closed. SOCKS proxies use urllib3's own
 connections, whose headers are bounded by ``timeout`` only.
+
+A body longer than ``MAX_REPLY_BYTES`` is not read on (a server streaming without end
+would otherwise fill the memory until the deadline): that is a
+:class:`~teslapy.errors.ResponseError`.
 """
 from __future__ import annotations
 
@@ -28,8 +32,12 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from teslapy.errors import ResponseError
+
 #: Seconds one reply may take in all, however slowly it trickles in (``deadline``).
 DEFAULT_DEADLINE = 60.0
+#: The largest body read (Tesla's largest replies, car images, are a few megabytes).
+MAX_REPLY_BYTES = 32 * 2**20
 _READ_SIZE = 65536
 
 
@@ -135,18 +143,16 @@ class DeadlineAdapter(HTTPAdapter):
 
 
 def read_within(response: requests.Response, deadline: Optional[Deadline]) -> None:
-    """Read the whole body of a streamed reply, stopping at ``deadline``.
+    """Read the whole body of a streamed reply, stopping at ``deadline`` or ``MAX_REPLY_BYTES``.
 
     Raises:
         requests.ReadTimeout: the body did not arrive in time (the connection is closed).
         requests.ConnectionError: the connection broke off.
+        ResponseError: the body is larger than ``MAX_REPLY_BYTES``.
     """
-    if deadline is None:
-        response.content
-        return
     raw = response.raw
     read_some = getattr(raw, "read1", None)         # urllib3 2: returns what has arrived
-    chunks = []
+    chunks, size = [], 0
     while True:
         try:
             chunk = (read_some(_READ_SIZE, decode_content=True) if read_some is not None
@@ -160,7 +166,12 @@ def read_within(response: requests.Response, deadline: Optional[Deadline]) -> No
         if not chunk:
             break
         chunks.append(chunk)
-        if time.monotonic() > deadline.end:
+        size += len(chunk)
+        if size > MAX_REPLY_BYTES:
+            response.close()
+            raise ResponseError(f"The reply from {urlsplit(response.url).netloc} is larger than "
+                                f"{MAX_REPLY_BYTES} bytes", response)
+        if deadline is not None and time.monotonic() > deadline.end:
             response.close()
             raise requests.ReadTimeout(deadline.message(urlsplit(response.url).netloc),
                                        response=response)

@@ -12,6 +12,7 @@ import time
 import pytest
 
 import teslapy
+from teslapy import limits
 
 from . import servers
 from .checks import bounded
@@ -78,3 +79,11 @@ def test_headers_trickled_in_end_at_the_deadline(server, tmp_path, call):
         assert isinstance(outcome.error, teslapy.ReadTimeout), outcome.describe()
         assert f"took longer than {DEADLINE:g} s in all" in str(outcome.error)
         assert tesla.sso_token == held and len(server.requests) == 1
+
+
+def test_a_body_without_end_stops_at_the_size_limit_not_the_memory(server, tmp_path):
+    server.otherwise = servers.endless_body()
+    with held_tokens(server, str(tmp_path / "cache.json"), deadline=None) as tesla:
+        outcome = bounded(lambda: tesla.api("VEHICLE_LIST"))
+    assert isinstance(outcome.error, teslapy.ResponseError), outcome.describe()
+    assert f"is larger than {limits.MAX_REPLY_BYTES} bytes" in str(outcome.error)
