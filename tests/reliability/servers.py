@@ -212,3 +212,8 @@ def endless_body(chunk: int = 65536, pause: float = 0.0) -> Answer:
             if pause:
                 time.sleep(pause)
     return answer
+
+
+def redirect(status: int, location: str) -> Answer:
+    """A redirect to ``location`` (relative to the server, or absolute)."""
+    return reply(status, b"", {"Location": location})
