@@ -105,8 +105,12 @@ class _HeadersWithinDeadline:
 
 
 def _too_late(host: str, deadline: Deadline) -> urllib3.exceptions.ReadTimeoutError:
-    """urllib3's read timeout, which it retries (GET) or requests raises as ``ReadTimeout``."""
-    return urllib3.exceptions.ReadTimeoutError(None, host, deadline.message(host))  # type: ignore[arg-type]
+    """urllib3's read timeout, which it retries (GET) or requests raises as ``ReadTimeout``.
+
+    The connection does not know its pool, which urllib3 needs only for its message.
+    """
+    message = deadline.message(host)
+    return urllib3.exceptions.ReadTimeoutError(None, host, message)  # type: ignore[arg-type]
 
 
 class _Connection(_HeadersWithinDeadline, HTTPConnection):

@@ -214,5 +214,6 @@ def test_a_storm_of_misbehaving_servers_never_hangs_and_raises_only_what_is_docu
     assert show(undocumented) == []
     assert show(unexpected) == [], "\n".join(map(str, show(unexpected)))
     assert show(twice) == [] and show(lost) == []
-    limited = [case.outcome.error for case in cases if isinstance(case.outcome.error, teslapy.RateLimitError)]
+    limited = [case.outcome.error for case in cases
+               if isinstance(case.outcome.error, teslapy.RateLimitError)]
     assert all(error.retry_after is None or error.retry_after >= 0 for error in limited)
