@@ -4,15 +4,19 @@
 anything: a normal reply, a reset, a reply cut short, bytes trickled one at a time, a
 reply that never comes. Answers are queued with :meth:`LoopbackServer.then`; when the
 queue is empty, :attr:`LoopbackServer.otherwise` answers. Every request is recorded.
+:func:`session_on` makes a session that holds tokens for such a server.
 """
 from __future__ import annotations
 
 import collections
+import json
 import socket
 import struct
 import threading
 import time
-from typing import Callable, Deque, Dict, List, NamedTuple, Optional, Union
+from typing import Any, Callable, Deque, Dict, List, NamedTuple, Optional, Union
+
+import teslapy
 
 #: How long one trickle step or stall check waits (seconds).
 TICK = 0.1
@@ -217,3 +221,21 @@ def endless_body(chunk: int = 65536, pause: float = 0.0) -> Answer:
 def redirect(status: int, location: str) -> Answer:
     """A redirect to ``location`` (relative to the server, or absolute)."""
     return reply(status, b"", {"Location": location})
+
+
+def session_on(server: LoopbackServer, cache_file: str, email: str = "driver@example.com",
+               **options: Any) -> teslapy.Tesla:
+    """A session for ``server`` (as Owner API and SSO) holding cached tokens, without password.
+
+    The SSO access token is the bearer (as at Tesla since 2022), so a refresh needs no
+    token exchange. ``options`` go to ``Tesla``.
+    """
+    now = time.time()
+    owner = {"access_token": "bearer-1", "token_type": "Bearer", "expires_in": 28800,
+             "created_at": int(now)}
+    sso = {**owner, "refresh_token": "refresh-1", "expires_at": now + 28800}
+    with open(cache_file, "w", encoding="utf-8") as handle:
+        json.dump({email: {"url": server.url, "sso": sso, "ownerapi": owner,
+                           "api_url": server.url}}, handle)
+    return teslapy.Tesla(email, cache_file=cache_file, sso_base_url=server.url,
+                         api_base_url=server.url, **options)

@@ -37,17 +37,9 @@ def server():
 
 
 def held_tokens(server, cache_file: str, **options) -> teslapy.Tesla:
-    """A session with cached tokens for ``server`` (the SSO token is the bearer), no password."""
-    now = time.time()
-    owner = {"access_token": "bearer-1", "token_type": "Bearer", "expires_in": 28800,
-             "created_at": int(now)}
-    sso = {**owner, "refresh_token": "refresh-1", "expires_at": now + 28800}
-    with open(cache_file, "w", encoding="utf-8") as handle:
-        json.dump({EMAIL: {"url": server.url, "sso": sso, "ownerapi": owner,
-                           "api_url": server.url}}, handle)
-    options = {"timeout": TIMEOUT, "deadline": DEADLINE, **options}
-    return teslapy.Tesla(EMAIL, cache_file=cache_file, sso_base_url=server.url,
-                         api_base_url=server.url, **options)
+    """A session holding tokens for ``server``, with this module's timeout and deadline."""
+    return servers.session_on(server, cache_file, EMAIL,
+                              **{"timeout": TIMEOUT, "deadline": DEADLINE, **options})
 
 
 @pytest.mark.parametrize("retry_after", ["3600", "Wed, 21 Oct 2099 07:28:00 GMT"])
