@@ -22,7 +22,7 @@ from urllib3.util.retry import Retry
 from teslapy import __version__, auth, cache, endpoints, errors, login, prompts, transport
 from teslapy._types import (
     Authenticator, CacheDumper, CacheLoader, CacheLock, CaptchaSolver, FactorSelector,
-    PasscodeGetter, Token, TokenUpdater,
+    PasscodeGetter, Token, TokenUpdater, is_bearer_token,
 )
 from teslapy.energy import Battery, SolarPanel
 from teslapy.errors import FleetApiRequiredError, ResponseError, TokenRejectedError
@@ -572,7 +572,7 @@ class Tesla(transport.Session):
             return None
         errors.raise_for_status(reply)
         body = errors.json_body(reply, "Owner API token")
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+        if not isinstance(body, dict) or not is_bearer_token(body.get("access_token")):
             raise ResponseError("The Owner API token reply holds no access token", reply)
         token = dict(body)
         token.setdefault("created_at", int(time.time()))

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import teslapy
 from teslapy import auth
@@ -146,6 +146,8 @@ def restart(server, *answers, otherwise=servers.reply(500)) -> None:
 
 @FUZZ
 @given(status=statuses, body=token_bodies, headers=reply_headers)
+@example(status=200, body='{"access_token": "\u20acuro", "expires_in": 60}'.encode(), headers={})
+@example(status=200, body=b'{"access_token": "a\\nb", "expires_in": 60}', headers={})
 def test_any_token_reply_renews_or_fails_clearly_keeping_the_tokens(server, tmp_path, status,
                                                                      body, headers):
     cache_file = str(tmp_path / "cache.json")
@@ -290,6 +292,8 @@ cache_documents = st.dictionaries(
 
 @FUZZ
 @given(content=bodies(cache_documents))
+@example(content=json.dumps({EMAIL: {"ownerapi": {"access_token": "\u20acuro"},
+                                     "sso": {"access_token": "a b", "refresh_token": "r"}}}).encode())
 def test_any_cache_file_is_used_ignored_or_moved_aside_never_lost(server, tmp_path, content):
     directory = fresh_directory(tmp_path)
     cache_file = directory / "cache.json"
