@@ -32,7 +32,7 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
-from teslapy.errors import Http2UnavailableError
+from teslapy.errors import Http2UnavailableError, ResponseError
 from teslapy.limits import DEFAULT_DEADLINE, Deadline, DeadlineAdapter, read_within, replies_within
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -148,9 +148,14 @@ class Session(requests.Session):
         self.mount("http://", adapter)
         if user_agent:
             self.headers["User-Agent"] = user_agent
+        self.hooks["response"].append(_refuse_unreadable_redirect)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        """Send a request with the session's ``verify``, the proxies for ``url`` and the deadline."""
+        """Send a request with the session's ``verify``, the proxies for ``url`` and the deadline.
+
+        Raises:
+            ResponseError: the server redirects to an address that is not UTF-8.
+        """
         kwargs.setdefault("verify", self.verify)
         if not kwargs.get("proxies"):
             kwargs["proxies"] = self.environment.proxies_for(url)
@@ -161,6 +166,22 @@ class Session(requests.Session):
             response = super().request(method, url, *args, stream=True, **kwargs)
         read_within(response, deadline)
         return response
+
+
+def _refuse_unreadable_redirect(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """A response hook: a redirect to an address that is not UTF-8 is a ``ResponseError``.
+
+    requests reads the address of every redirect, even one it does not follow, and
+    would fail with a ``UnicodeDecodeError``.
+    """
+    if not response.is_redirect:
+        return
+    try:
+        response.headers["Location"].encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        response.close()
+        raise ResponseError(f"{urlsplit(response.url).netloc} redirects to an address that is "
+                            "not UTF-8", response) from None
 
 
 def is_loopback_http(url: str) -> bool:

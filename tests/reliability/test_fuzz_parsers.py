@@ -78,6 +78,7 @@ reply_headers = st.fixed_dictionaries({}, optional={
     "Retry-After": header_text | st.sampled_from(["3600", "-1", "inf", "nan", "1e999",
                                                   "Wed, 21 Oct 2099 07:28:00 GMT"]),
     "Content-Type": st.sampled_from(["application/json", "text/html", "text/plain"]) | header_text,
+    "Location": st.sampled_from(["/elsewhere", "\x80"]) | header_text,
 })
 HTML_PIECES = ['<input name="transaction_id" value="tx1">', '<input name="captcha">',
                '<input type="hidden" name="_csrf" value="c">', "<form>", "</form>", "<script>",
@@ -171,6 +172,7 @@ def test_any_token_reply_renews_or_fails_clearly_keeping_the_tokens(server, tmp_
 @FUZZ
 @given(status=statuses, body=error_bodies, headers=reply_headers,
        call=st.sampled_from(["list", "data", "command"]))
+@example(status=302, body=b"", headers={"Location": "\x80"}, call="list")
 def test_any_api_reply_is_a_result_or_a_documented_error(server, tmp_path, status, body, headers,
                                                          call):
     restart(server, servers.reply(status, body, headers))
@@ -208,6 +210,8 @@ next_answers = page_answers | st.builds(
 
 @FUZZ
 @given(first=page_answers, after=st.lists(next_answers, max_size=3))
+@example(first=servers.reply(200, '<input name="transaction_id" value="tx1">'),
+         after=[servers.redirect(302, "\x80")])
 def test_any_sign_in_page_signs_in_or_fails_clearly(server, tmp_path, first, after):
     restart(server, first, *after)
     directory = fresh_directory(tmp_path)
