@@ -34,6 +34,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
 import time
 from http import HTTPStatus
 from typing import Optional, Type
@@ -131,14 +132,19 @@ class CommandProtocolRequiredError(requests.HTTPError):
 
 
 def retry_after(response: requests.Response, now: Optional[float] = None) -> Optional[float]:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else None."""
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else None.
+
+    A number that is not finite (``inf``, ``nan``, ``1e999``) is no answer: None.
+    """
     value = (response.headers.get("Retry-After") or "").strip()
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -173,6 +173,8 @@ def test_any_token_reply_renews_or_fails_clearly_keeping_the_tokens(server, tmp_
 @given(status=statuses, body=error_bodies, headers=reply_headers,
        call=st.sampled_from(["list", "data", "command"]))
 @example(status=302, body=b"", headers={"Location": "\x80"}, call="list")
+@example(status=429, body=b"{}", headers={"Retry-After": "inf"}, call="list")
+@example(status=429, body=b"{}", headers={"Retry-After": "nan"}, call="command")
 def test_any_api_reply_is_a_result_or_a_documented_error(server, tmp_path, status, body, headers,
                                                          call):
     restart(server, servers.reply(status, body, headers))
