@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import re
 import secrets
 import time
@@ -240,8 +241,12 @@ def parse_token_reply(response: requests.Response, now: Optional[float] = None) 
     moment = now if now is not None else time.time()
     token["created_at"] = int(moment)
     try:
-        token["expires_at"] = moment + float(body["expires_in"])
+        lifetime = float(body["expires_in"])
     except (KeyError, TypeError, ValueError):
+        lifetime = math.nan
+    if math.isfinite(lifetime):
+        token["expires_at"] = moment + lifetime
+    else:                   # unknown: such a token never counts as newer than another
         token.pop("expires_at", None)
     return token
 

@@ -149,6 +149,7 @@ def restart(server, *answers, otherwise=servers.reply(500)) -> None:
 @given(status=statuses, body=token_bodies, headers=reply_headers)
 @example(status=200, body='{"access_token": "\u20acuro", "expires_in": 60}'.encode(), headers={})
 @example(status=200, body=b'{"access_token": "a\\nb", "expires_in": 60}', headers={})
+@example(status=200, body=b'{"access_token": "eyJ.a.b", "expires_in": "1e999"}', headers={})
 def test_any_token_reply_renews_or_fails_clearly_keeping_the_tokens(server, tmp_path, status,
                                                                      body, headers):
     cache_file = str(tmp_path / "cache.json")
@@ -162,7 +163,8 @@ def test_any_token_reply_renews_or_fails_clearly_keeping_the_tokens(server, tmp_
             assert (tesla.sso_token, tesla.token) == held
             assert (cached_entry(cache_file)["sso"], cached_entry(cache_file)["ownerapi"]) == held
             return
-        assert cached_entry(cache_file)["sso"] == tesla.sso_token
+        assert same_json(cached_entry(cache_file)["sso"], tesla.sso_token)
+        assert math.isfinite(tesla.sso_token.get("expires_at", 0))   # comparable to others
         check("token reply", bounded(tesla.vehicle_list))      # the new token as a bearer
 
 
