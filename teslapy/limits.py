@@ -6,7 +6,8 @@ bounds the whole reply instead, counted from the moment the request is sent:
 
 * the status line and headers: :class:`DeadlineAdapter` mounts urllib3 connections
   whose wait for them ends at the deadline (the socket is shut down by a timer);
-* the body: :func:`read_within` reads it in pieces and stops at the deadline.
+* the body: :func:`read_within` reads it in pieces and stops at the deadline;
+* a token minted over HTTP/2 (``httpx``): :func:`within` stops waiting at the deadline.
 
 Either way the caller gets ``requests.ReadTimeout`` (``requests.ConnectionError`` when
 retries of a GET ran out) and the connection is closed. SOCKS proxies use urllib3's own
@@ -23,7 +24,7 @@ import contextvars
 import socket
 import threading
 import time
-from typing import Any, Iterator, NamedTuple, Optional
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -33,6 +34,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from teslapy.errors import ResponseError
+
+T = TypeVar("T")
 
 #: Seconds one reply may take in all, however slowly it trickles in (``deadline``).
 DEFAULT_DEADLINE = 60.0
@@ -146,6 +149,24 @@ class DeadlineAdapter(HTTPAdapter):
         return manager
 
 
+def collect(chunks: Iterator[bytes], deadline: Optional[Deadline], host: str) -> bytes:
+    """The body arriving as ``chunks``, read until the ``deadline`` or ``MAX_REPLY_BYTES``.
+
+    Raises:
+        requests.ReadTimeout: the body did not arrive in time.
+        ResponseError: the body is larger than ``MAX_REPLY_BYTES``.
+    """
+    parts, size = [], 0
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > MAX_REPLY_BYTES:
+            raise ResponseError(f"The reply from {host} is larger than {MAX_REPLY_BYTES} bytes")
+        if deadline is not None and time.monotonic() > deadline.end:
+            raise requests.ReadTimeout(deadline.message(host))
+    return b"".join(parts)
+
+
 def read_within(response: requests.Response, deadline: Optional[Deadline]) -> None:
     """Read the whole body of a streamed reply, stopping at ``deadline`` or ``MAX_REPLY_BYTES``.
 
@@ -156,29 +177,59 @@ def read_within(response: requests.Response, deadline: Optional[Deadline]) -> No
     """
     raw = response.raw
     read_some = getattr(raw, "read1", None)         # urllib3 2: returns what has arrived
-    chunks, size = [], 0
-    while True:
-        try:
-            chunk = (read_some(_READ_SIZE, decode_content=True) if read_some is not None
-                     else raw.read(1024, decode_content=True))
-        except urllib3.exceptions.ReadTimeoutError as error:
-            response.close()
-            raise requests.ReadTimeout(str(error), response=response) from error
-        except (OSError, urllib3.exceptions.HTTPError) as error:
-            response.close()
-            raise requests.ConnectionError(str(error), response=response) from error
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_REPLY_BYTES:
-            response.close()
-            raise ResponseError(f"The reply from {urlsplit(response.url).netloc} is larger than "
-                                f"{MAX_REPLY_BYTES} bytes", response)
-        if deadline is not None and time.monotonic() > deadline.end:
-            response.close()
-            raise requests.ReadTimeout(deadline.message(urlsplit(response.url).netloc),
-                                       response=response)
-    response._content = b"".join(chunks)
+
+    def chunks() -> Iterator[bytes]:
+        while True:
+            try:
+                chunk = (read_some(_READ_SIZE, decode_content=True) if read_some is not None
+                         else raw.read(1024, decode_content=True))
+            except urllib3.exceptions.ReadTimeoutError as error:
+                raise requests.ReadTimeout(str(error), response=response) from error
+            except (OSError, urllib3.exceptions.HTTPError) as error:
+                raise requests.ConnectionError(str(error), response=response) from error
+            if not chunk:
+                return
+            yield chunk
+
+    try:
+        content = collect(chunks(), deadline, urlsplit(response.url).netloc)
+    except (requests.RequestException, ResponseError) as error:
+        response.close()
+        error.response = response
+        raise
+    response._content = content
     response._content_consumed = True
     raw.release_conn()
+
+
+def within(deadline: Optional[Deadline], host: str, call: Callable[[], T],
+           give_up: Callable[[], None]) -> T:
+    """``call()``, for a client with no way to end a wait at a deadline (``httpx``).
+
+    The call runs in a thread of its own; at ``deadline`` the caller stops waiting for
+    it, ``give_up()`` closes its connections and ``requests.ReadTimeout`` is raised.
+
+    Raises:
+        requests.ReadTimeout: the call did not end in time.
+        whatever ``call`` raises.
+    """
+    if deadline is None:
+        return call()
+    outcome: Dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["result"] = call()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="teslapy-reply", daemon=True).start()
+    if not done.wait(max(0.0, deadline.end - time.monotonic())):
+        give_up()
+        raise requests.ReadTimeout(deadline.message(host))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]

@@ -33,7 +33,9 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
 from teslapy.errors import Http2UnavailableError, ResponseError
-from teslapy.limits import DEFAULT_DEADLINE, Deadline, DeadlineAdapter, read_within, replies_within
+from teslapy.limits import (
+    DEFAULT_DEADLINE, Deadline, DeadlineAdapter, collect, read_within, replies_within, within,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -244,7 +246,8 @@ class TokenClient:
 
     Parameters:
         session: a plain :class:`Session` for loopback http hosts (closed with this
-            client); its ``verify`` and proxies are used for the HTTP/2 client too.
+            client); its ``verify``, proxies and ``deadline`` are used for the HTTP/2
+            client too.
         timeout: (optional) seconds for each phase of a request.
     """
 
@@ -275,11 +278,15 @@ class TokenClient:
 
     def close(self) -> None:
         """Close the connections (the HTTP/2 one, if it was opened)."""
+        self._discard_client()
+        self.session.close()
+
+    def _discard_client(self) -> None:
+        """Close the HTTP/2 client, if one was opened; the next form opens another."""
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
             client.close()
-        self.session.close()
 
     def _http2_client(self, url: str) -> "httpx.Client":
         with self._lock:
@@ -323,13 +330,24 @@ class TokenClient:
         self._checked.add((host, port))
 
     def _post_http2(self, url: str, form: Dict[str, str]) -> requests.Response:
+        """POST ``form`` over HTTP/2; the handshake and the reply end by the session's deadline."""
+        seconds = self.session.deadline
+        deadline = None if seconds is None else Deadline.starting_now(seconds)
+        return within(deadline, urlsplit(url).netloc,
+                      lambda: self._exchange_http2(url, form, deadline), self._discard_client)
+
+    def _exchange_http2(self, url: str, form: Dict[str, str],
+                        deadline: Optional[Deadline]) -> requests.Response:
         import httpx
 
         host = urlsplit(url).netloc
         self._check_http2(url)
         try:
-            reply = self._http2_client(url).post(url, data=form,
-                                                 headers={"Accept": "application/json"})
+            with self._http2_client(url).stream("POST", url, data=form,
+                                                headers={"Accept": "application/json"}) as reply:
+                if reply.http_version != "HTTP/2":  # cannot happen with http1=False; checked anyway
+                    raise Http2UnavailableError(f"The SSO {host} answered over {reply.http_version}")
+                content = collect(reply.iter_bytes(), deadline, host)
         except httpx.TimeoutException as error:
             timeout = requests.ConnectTimeout if isinstance(error, httpx.ConnectTimeout) \
                 else requests.ReadTimeout
@@ -341,9 +359,7 @@ class TokenClient:
                 "downgrades the connection") from error
         except httpx.TransportError as error:
             raise _connection_error(host, error) from error
-        if reply.http_version != "HTTP/2":      # cannot happen with http1=False; checked anyway
-            raise Http2UnavailableError(f"The SSO {host} answered over {reply.http_version}")
-        return _as_requests_response(reply)
+        return _as_requests_response(reply, content)
 
 
 def _connection_error(host: str, error: BaseException) -> requests.RequestException:
@@ -361,12 +377,12 @@ def _connection_error(host: str, error: BaseException) -> requests.RequestExcept
     return requests.ConnectionError(f"Cannot reach the SSO {host}: {error}")
 
 
-def _as_requests_response(reply: "httpx.Response") -> requests.Response:
-    """An httpx reply as a :class:`requests.Response` (status, headers, body, URL)."""
+def _as_requests_response(reply: "httpx.Response", content: bytes) -> requests.Response:
+    """An httpx reply and its body as a :class:`requests.Response` (status, headers, body, URL)."""
     response = requests.Response()
     response.status_code = reply.status_code
     response.headers = CaseInsensitiveDict(reply.headers)
-    response._content = reply.content
+    response._content = content
     response.url = str(reply.url)
     response.reason = reply.reason_phrase
     response.encoding = reply.encoding

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import socket
 import struct
 import threading
@@ -224,18 +225,90 @@ def redirect(status: int, location: str) -> Answer:
 
 
 def session_on(server: LoopbackServer, cache_file: str, email: str = "driver@example.com",
-               **options: Any) -> teslapy.Tesla:
+               sso_url: Optional[str] = None, **options: Any) -> teslapy.Tesla:
     """A session for ``server`` (as Owner API and SSO) holding cached tokens, without password.
 
     The SSO access token is the bearer (as at Tesla since 2022), so a refresh needs no
-    token exchange. ``options`` go to ``Tesla``.
+    token exchange. ``sso_url`` puts the SSO elsewhere; ``options`` go to ``Tesla``.
     """
+    sso_url = sso_url or server.url
     now = time.time()
     owner = {"access_token": "bearer-1", "token_type": "Bearer", "expires_in": 28800,
              "created_at": int(now)}
     sso = {**owner, "refresh_token": "refresh-1", "expires_at": now + 28800}
     with open(cache_file, "w", encoding="utf-8") as handle:
-        json.dump({email: {"url": server.url, "sso": sso, "ownerapi": owner,
+        json.dump({email: {"url": sso_url, "sso": sso, "ownerapi": owner,
                            "api_url": server.url}}, handle)
-    return teslapy.Tesla(email, cache_file=cache_file, sso_base_url=server.url,
+    return teslapy.Tesla(email, cache_file=cache_file, sso_base_url=sso_url,
                          api_base_url=server.url, **options)
+
+
+class Http2Server:
+    """An HTTPS server speaking HTTP/2 only (TLS 1.3 allowed), serving one ASGI ``app``.
+
+    The SSO mints tokens over this kind of connection only; teslapy talks to it through
+    ``httpx``. ``ca_file`` is the CA that signed its certificate. Use as a context manager.
+    """
+
+    def __init__(self, app) -> None:
+        from teslasim.tls import Certificates
+
+        self.app = app
+        self.certificates = Certificates()
+        self.ca_file = self.certificates.ca_file
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self._listener.getsockname()[1]}/"
+        self._stopped: Optional[Any] = None
+        self._thread = threading.Thread(target=self._run, name="http2-server", daemon=True)
+        self._ready = threading.Event()
+
+    def __enter__(self) -> "Http2Server":
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._loop.call_soon_threadsafe(self._stopped.set)
+        self._thread.join(10)
+        self.certificates.remove()
+
+    def _run(self) -> None:
+        import asyncio
+
+        from hypercorn.asyncio import serve
+        from hypercorn.config import Config
+
+        config = Config()
+        config.bind = [f"fd://{self._listener.detach()}"]
+        config.certfile = self.certificates.chain_file
+        config.keyfile = self.certificates.key_file
+        config.alpn_protocols = ["h2"]
+        config.accesslog = None
+        config.errorlog = logging.getLogger("reliability.http2")
+        config.graceful_timeout = 0.5
+
+        async def main() -> None:
+            self._stopped = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
+            self._loop.call_soon(self._ready.set)
+            await serve(self.app, config, shutdown_trigger=self._stopped.wait)
+
+        asyncio.run(main())
+
+
+def trickling_app(gap: float = TICK):
+    """An ASGI app answering every request 200, its body one byte every ``gap`` seconds."""
+    import asyncio
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})
+        try:
+            while True:
+                await send({"type": "http.response.body", "body": b" ", "more_body": True})
+                await asyncio.sleep(gap)
+        except Exception:  # noqa: BLE001 - the client left or the server stops
+            return
+    return app

@@ -69,6 +69,17 @@ def test_a_refresh_reply_trickled_in_ends_at_the_deadline_and_keeps_the_tokens(s
         assert tesla.sso_token == held
 
 
+def test_a_token_minted_over_http2_and_trickled_in_ends_at_the_deadline(server, tmp_path):
+    with servers.Http2Server(servers.trickling_app()) as sso:
+        with held_tokens(server, str(tmp_path / "cache.json"), sso_url=sso.url,
+                         verify=sso.ca_file) as tesla:
+            held = dict(tesla.sso_token)
+            outcome = bounded(tesla.refresh_token)
+            assert isinstance(outcome.error, teslapy.ReadTimeout), outcome.describe()
+            assert f"took longer than {DEADLINE:g} s in all" in str(outcome.error)
+            assert tesla.sso_token == held
+
+
 @pytest.mark.parametrize("call", ["VEHICLE_LIST", "HONK_HORN", "refresh"])
 def test_headers_trickled_in_end_at_the_deadline(server, tmp_path, call):
     server.otherwise = servers.trickled_headers()
