@@ -224,23 +224,26 @@ def redirect(status: int, location: str) -> Answer:
     return reply(status, b"", {"Location": location})
 
 
-def session_on(server: LoopbackServer, cache_file: str, email: str = "driver@example.com",
-               sso_url: Optional[str] = None, **options: Any) -> teslapy.Tesla:
+def session_on(server: Optional[LoopbackServer], cache_file: str,
+               email: str = "driver@example.com", sso_url: Optional[str] = None,
+               api_url: Optional[str] = None, **options: Any) -> teslapy.Tesla:
     """A session for ``server`` (as Owner API and SSO) holding cached tokens, without password.
 
     The SSO access token is the bearer (as at Tesla since 2022), so a refresh needs no
-    token exchange. ``sso_url`` puts the SSO elsewhere; ``options`` go to ``Tesla``.
+    token exchange. ``sso_url`` and ``api_url`` put the SSO or the Owner API elsewhere;
+    ``options`` go to ``Tesla``.
     """
     sso_url = sso_url or server.url
+    api_url = api_url or server.url
     now = time.time()
     owner = {"access_token": "bearer-1", "token_type": "Bearer", "expires_in": 28800,
              "created_at": int(now)}
     sso = {**owner, "refresh_token": "refresh-1", "expires_at": now + 28800}
     with open(cache_file, "w", encoding="utf-8") as handle:
         json.dump({email: {"url": sso_url, "sso": sso, "ownerapi": owner,
-                           "api_url": server.url}}, handle)
+                           "api_url": api_url}}, handle)
     return teslapy.Tesla(email, cache_file=cache_file, sso_base_url=sso_url,
-                         api_base_url=server.url, **options)
+                         api_base_url=api_url, **options)
 
 
 class Http2Server:
