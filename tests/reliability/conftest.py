@@ -1,4 +1,8 @@
-"""Fixtures of the reliability suite, and the table of figures it prints at the end."""
+"""Fixtures of the reliability suite, and the table of figures it prints at the end.
+
+Every test here carries the ``reliability`` mark: ``pytest -m "not reliability"`` runs
+the rest of the suite alone (the reliability suite takes about a minute).
+"""
 from __future__ import annotations
 
 import os
@@ -9,6 +13,17 @@ import pytest
 from .figures import FIGURES
 
 ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "reliability: the reliability suite (tests/reliability)")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.reliability)
 
 
 @pytest.fixture
