@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import time
 from typing import NamedTuple, Tuple, Type
 
 import pytest
@@ -42,6 +41,11 @@ def held_tokens(server, cache_file: str, **options) -> teslapy.Tesla:
                               **{"timeout": TIMEOUT, "deadline": DEADLINE, **options})
 
 
+def ended_at_the_deadline(outcome: Outcome) -> bool:
+    return (isinstance(outcome.error, teslapy.ReadTimeout)
+            and f"took longer than {DEADLINE:g} s in all" in str(outcome.error))
+
+
 @pytest.mark.parametrize("retry_after", ["3600", "Wed, 21 Oct 2099 07:28:00 GMT"])
 def test_a_429_is_a_rate_limit_error_at_once_even_with_retries(server, tmp_path, retry_after):
     server.otherwise = servers.reply(429, b'{"error": "too many requests"}', {"Retry-After": retry_after})
@@ -64,8 +68,7 @@ def test_a_refresh_reply_trickled_in_ends_at_the_deadline_and_keeps_the_tokens(s
     with held_tokens(server, str(tmp_path / "cache.json")) as tesla:
         held = dict(tesla.sso_token)
         outcome = bounded(tesla.refresh_token)
-        assert isinstance(outcome.error, teslapy.ReadTimeout), outcome.describe()
-        assert f"took longer than {DEADLINE:g} s in all" in str(outcome.error)
+        assert ended_at_the_deadline(outcome), outcome.describe()
         assert tesla.sso_token == held
 
 
@@ -75,8 +78,7 @@ def test_a_token_minted_over_http2_and_trickled_in_ends_at_the_deadline(server, 
                          verify=sso.ca_file) as tesla:
             held = dict(tesla.sso_token)
             outcome = bounded(tesla.refresh_token)
-            assert isinstance(outcome.error, teslapy.ReadTimeout), outcome.describe()
-            assert f"took longer than {DEADLINE:g} s in all" in str(outcome.error)
+            assert ended_at_the_deadline(outcome), outcome.describe()
             assert tesla.sso_token == held
 
 
@@ -87,8 +89,7 @@ def test_headers_trickled_in_end_at_the_deadline(server, tmp_path, call):
         held = dict(tesla.sso_token)
         outcome = bounded(tesla.refresh_token if call == "refresh"
                           else lambda: tesla.api(call, {"vehicle_id": "1"}))
-        assert isinstance(outcome.error, teslapy.ReadTimeout), outcome.describe()
-        assert f"took longer than {DEADLINE:g} s in all" in str(outcome.error)
+        assert ended_at_the_deadline(outcome), outcome.describe()
         assert tesla.sso_token == held and len(server.requests) == 1
 
 
@@ -98,7 +99,6 @@ def test_a_body_without_end_stops_at_the_size_limit_not_the_memory(server, tmp_p
         outcome = bounded(lambda: tesla.api("VEHICLE_LIST"))
     assert isinstance(outcome.error, teslapy.ResponseError), outcome.describe()
     assert f"is larger than {limits.MAX_REPLY_BYTES} bytes" in str(outcome.error)
-
 
 
 # -- the storm: every misbehaviour against every kind of call ---------------------------------

@@ -16,8 +16,6 @@ import sys
 import threading
 import time
 
-import pytest
-
 import teslapy
 
 from . import figures, rotation
