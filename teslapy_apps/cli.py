@@ -1,9 +1,10 @@
 """Tesla Owner API command line: list, read, wake, command and stream your products.
 
 Run as ``teslapy ...``, ``python cli.py ...`` from a clone, or ``python -m
-teslapy_apps.cli ...``. ``--demo`` runs everything against the built-in simulated
-Tesla cloud, logged in to its demo account. In Python, :func:`main` takes the
-arguments and the three streams and returns the exit code.
+teslapy_apps.cli ...``. Sign in once with ``--browser`` or ``-R TOKEN``; later runs
+use the cached tokens. ``--demo`` runs everything against the built-in simulated Tesla
+cloud, signed in to its demo account. In Python, :func:`main` takes the arguments, the
+three streams and the browser opener and returns the exit code.
 """
 from __future__ import annotations
 
@@ -27,10 +28,24 @@ from teslapy_apps.common import (
     configure_logging, describe_error, error_detail, login, open_session, product_name,
     run_app, wake_up,
 )
+from teslapy_apps.signin import (
+    BROWSER, CHROME, PASSWORD, REFRESH_TOKEN, chrome_available, open_in_browser,
+)
 
 logger = logging.getLogger(__name__)
 
 SELECTION_HELP = """\
+signing in:
+  Tesla's sign-in page needs a browser, so sign in once with --browser (the address
+  to open is printed on stderr and opened in your browser; paste back the address it
+  ends on, tesla://auth/callback?code=...) or import a refresh token from another app
+  with -R TOKEN (-R - reads it from stdin, so it stays out of the shell's history and
+  of ps). Either signs in anew and caches the tokens; later runs use the cache. -p
+  signs in with the password where the server still allows it, and only when nothing
+  is cached. --logout forgets the email's tokens (other accounts keep theirs) and
+  prints Tesla's sign-out address on stdout; with --browser it also opens it. With
+  no action, -p, -R and --browser only sign in.
+
 selection:
   The products are the account's vehicles, then its Powerwall batteries, then its
   solar panels. -f keeps those with any top-level field equal to FILTER (id, id_s,
@@ -46,8 +61,7 @@ selection:
   -a/-c (parameters from -k): the products their endpoint is for (vehicle_id in its
                          path: vehicles; site_id or battery_id: energy products)
 
-  With no action, -p only logs in and caches the token; without -p either, this
-  help is printed (exit 2).
+  With no action and no -p, -R, --browser or --logout, this help is printed (exit 2).
 
 output:
   stdout holds one JSON array of results, each tagged with its product and action:
@@ -60,10 +74,17 @@ output:
 
 exit codes:
   0 ok, 1 other error, 2 usage, 3 login failed, 4 car asleep or offline (use -w),
-  5 command refused, 6 other API error, 7 network, 8 nothing selected, 130 Ctrl-C;
+  5 command refused, 6 other API error, 7 network, 8 nothing selected,
+  9 the password sign-in met Tesla's reCAPTCHA (use --browser or -R),
+  10 Tesla refused the refresh token or code (used, revoked or expired: sign in again),
+  11 Tesla refused the token itself (not minted over HTTP/2 + TLS 1.3: sign in again),
+  12 no HTTP/2 with TLS 1.3 to Tesla's sign-in server (nothing was minted),
+  13 the car takes only signed commands (Vehicle Command Protocol, Fleet API),
+  14 the request is served only on the Fleet API, 15 rate limited (wait), 130 Ctrl-C;
   when several products fail, the highest of their codes
 
 example:
+  teslapy -e elon@tesla.com --browser
   teslapy -e elon@tesla.com -w -a ACTUATE_TRUNK -k which_trunk=front
   teslapy --demo -f "Tim's Tesla" -g
 """
@@ -77,8 +98,12 @@ VEHICLE_ONLY = ("option", "vin", "service", "wake", "get", "nearby", "mobile", "
                 "stream")
 ENERGY_ONLY = ("battery",)
 #: Failures after which the other products would fail the same way.
-ENDS_THE_RUN = (ExitCode.LOGIN_FAILED, ExitCode.NETWORK)
+ENDS_THE_RUN = (ExitCode.LOGIN_FAILED, ExitCode.NETWORK, ExitCode.LOGIN_EXPIRED,
+                ExitCode.TOKEN_REJECTED, ExitCode.HTTP2_UNAVAILABLE, ExitCode.RATE_LIMITED)
 WAKE_HINT = "wake it up with -w"
+SIGN_IN_HINT = "sign in again with --browser or -R TOKEN"
+#: --browser's values: the person's own browser (pasting back), or a Chrome window.
+PASTE, SELENIUM = "paste", "selenium"
 
 Action = Tuple[str, Callable[[], Any]]
 
@@ -90,8 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-e", dest="email", metavar="EMAIL",
                         help="login email (required unless --demo)")
-    parser.add_argument("-p", dest="password", metavar="PASSWORD", nargs="?", const="",
-                        help="prompt/specify login password")
+    sign_in = parser.add_mutually_exclusive_group()
+    sign_in.add_argument("-p", dest="password", metavar="PASSWORD", nargs="?", const="",
+                         help="prompt/specify login password (servers that still allow it)")
+    sign_in.add_argument("-R", dest="refresh_token", metavar="TOKEN",
+                         help="sign in by importing a refresh token; - reads it from stdin")
+    sign_in.add_argument("--browser", nargs="?", const=PASTE, choices=(PASTE, SELENIUM),
+                         metavar="selenium",
+                         help="sign in in your browser and paste back the address it ends "
+                              "on; --browser=selenium signs in in a Chrome window that "
+                              "catches it (needs teslapy[selenium])")
+    parser.add_argument("--logout", action="store_true",
+                        help="forget this email's tokens and print Tesla's sign-out address")
     parser.add_argument("-t", dest="passcode", metavar="PASSCODE", help="two factor passcode")
     parser.add_argument("-u", dest="factor", metavar="FACTOR",
                         help="use two factor device name")
@@ -147,6 +182,13 @@ def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     """Refuse command lines that cannot work, before logging in (exits with 2)."""
     if not args.email and not args.demo:
         parser.error("the following arguments are required: -e (or use --demo)")
+    if args.logout and (args.password is not None or args.refresh_token is not None
+                        or has_action(args)):
+        parser.error("--logout only forgets the tokens (with --browser it also opens "
+                     "Tesla's sign-out page): give it no -p, -R or action")
+    if args.browser == SELENIUM and not chrome_available():
+        parser.error("--browser=selenium needs Selenium and teslapy's selenium extra: "
+                     "pip install 'teslapy[selenium]'")
     if args.keyvalue and not (args.api or args.command):
         parser.error("-k gives parameters to -a or -c, and neither is given")
     for name in (args.api, args.command):
@@ -159,6 +201,15 @@ def check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
 def has_action(args: argparse.Namespace) -> bool:
     """Whether the command line asks for anything to be done on a product."""
     return any(getattr(args, dest) for dest, _ in ACTIONS)
+
+
+def sign_in_method(args: argparse.Namespace) -> Optional[str]:
+    """The way to sign in the command line asks for (None: the cached token)."""
+    if args.refresh_token is not None:
+        return REFRESH_TOKEN
+    if args.browser:
+        return CHROME if args.browser == SELENIUM else BROWSER
+    return PASSWORD if args.password is not None else None
 
 
 def select(products: list, wanted: Optional[str]) -> list:
@@ -271,10 +322,12 @@ class Run:
     """One run of the command line: its arguments, streams, results and worst code."""
 
     def __init__(self, args: argparse.Namespace, stdin: TextIO, stdout: TextIO,
-                 stderr: TextIO) -> None:
+                 stderr: TextIO, open_url: Callable[[str], Any] = open_in_browser) -> None:
         self.args = args
         self.stdin = stdin
+        self.stdout = stdout
         self.stderr = stderr
+        self.terminal = Terminal.over_streams(stdin, stderr, open_url)
         self.results = Results(stdout, lines=args.json_lines or args.stream)
         self.params = dict(args.keyvalue)
         self.code = ExitCode.OK
@@ -282,30 +335,43 @@ class Run:
     def tell(self, message: str) -> None:
         print(message, file=self.stderr, flush=True)
 
-    # -- logging in ---------------------------------------------------------------
+    # -- signing in ---------------------------------------------------------------
+
+    def secret(self, what: str, flag: str) -> str:
+        """A secret asked without echo on a terminal, else read as one line from stdin
+        (``echo ... | teslapy -p``).
+
+        Raises AppError when stdin ends before it.
+        """
+        if self.stdin.isatty():
+            return self.terminal.ask("%s: " % what, secret=True)
+        line = self.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise AppError("%s reads the %s from the terminal or stdin, and none came: "
+                           "type it, or pipe it in" % (flag, what.lower()),
+                           ExitCode.LOGIN_FAILED)
+        return line
 
     def password(self) -> Optional[str]:
-        """The password given with -p; for a bare -p asked without echo on a terminal,
-        else read as one line from stdin (``echo ... | teslapy -p``); None without -p.
-
-        Raises AppError when stdin ends before a password.
-        """
+        """The password given with -p; for a bare -p asked or read from stdin; None
+        without -p."""
         if self.args.password != "":
             return self.args.password
-        if self.stdin.isatty():
-            return Terminal.over_streams(self.stdin, self.stderr).ask("Password: ",
-                                                                      secret=True)
-        password = self.stdin.readline().rstrip("\r\n")
-        if not password:
-            raise AppError("-p without a value reads the password from the terminal or "
-                           "stdin, and none came: type it, or pipe it in",
-                           ExitCode.LOGIN_FAILED)
-        return password
+        return self.secret("Password", "-p without a value")
 
-    def session_options(self) -> dict:
+    def questions(self) -> LoginQuestions:
+        """The sign-in questions on stderr (answers from stdin), in the way the command
+        line asks for, with -R's token (read from stdin with -R -)."""
+        args = self.args
+        token = args.refresh_token
+        if token == "-":
+            token = self.secret("Refresh token", "-R -")
+        return LoginQuestions(self.terminal, sign_in_method(args), refresh_token=token)
+
+    def session_options(self, questions: LoginQuestions) -> dict:
         """The ``Tesla`` options: login questions on stderr, -t/-u answers, --verify/--proxy."""
         args = self.args
-        options = LoginQuestions(Terminal.over_streams(self.stdin, self.stderr)).options()
+        options = questions.options()
         if args.passcode is not None:
             options["passcode_getter"] = lambda: args.passcode
         if args.factor is not None:
@@ -316,14 +382,20 @@ class Run:
     # -- the run ------------------------------------------------------------------
 
     def __call__(self) -> int:
-        """Log in, select the products and act on them; returns the worst exit code."""
+        """Sign in (or out), select the products and act on them; returns the worst
+        exit code."""
         args = self.args
+        questions = self.questions()
         with open_session(args.email, self.password(), demo=args.demo,
-                          **self.session_options()) as tesla:
-            if not tesla.authorized and not tesla.password:
-                raise AppError("No cached token for %s: give the password with -p"
+                          on_simulator=questions.use_simulator,
+                          **self.session_options(questions)) as tesla:
+            if args.logout:
+                return self.log_out(tesla)
+            if questions.method is None and not tesla.authorized:
+                raise AppError("No cached token for %s: sign in with --browser or -R TOKEN "
+                               "(or -p where the server still allows passwords)"
                                % tesla.email, ExitCode.LOGIN_FAILED)
-            login(tesla)
+            login(tesla, questions)
             if not has_action(args):
                 self.tell("Logged in as %s." % tesla.email)
                 return ExitCode.OK
@@ -332,6 +404,18 @@ class Run:
             finally:
                 self.results.close()
         return self.code
+
+    def log_out(self, tesla: teslapy.Tesla) -> int:
+        """--logout: forget the tokens, print Tesla's sign-out address (open it with
+        --browser)."""
+        url = tesla.logout()
+        print(url, file=self.stdout, flush=True)
+        opened = bool(self.args.browser) and self.terminal.open_url(url)
+        self.tell("Logged out of %s: its tokens are forgotten here; other accounts keep "
+                  "theirs. %s" % (tesla.email, "Tesla's sign-out page is open in the "
+                                  "browser." if opened else "To end the browser's session "
+                                  "at Tesla too, open the address printed above."))
+        return ExitCode.OK
 
     def act(self, tesla: teslapy.Tesla) -> None:
         """Select the products and do the actions on each, product by product."""
@@ -362,7 +446,7 @@ class Run:
                 result = call()
             except Exception as error:      # told, recorded, and the run goes on
                 logger.debug("%s of %s failed", action, name, exc_info=True)
-                code, message = describe_error(error, name, WAKE_HINT)
+                code, message = describe_error(error, name, WAKE_HINT, SIGN_IN_HINT)
                 self.results.add(dict(item, error={"code": int(code), "message": message,
                                                    "detail": error_detail(error)}))
                 self.tell(message)
@@ -462,11 +546,13 @@ def remote_start(vehicle: teslapy.Vehicle) -> Any:
 
 
 def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None,
-         stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None) -> int:
+         stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None,
+         open_url: Callable[[str], Any] = open_in_browser) -> int:
     """Entry point of ``teslapy`` and ``cli.py``; returns the exit code.
 
     argv: (optional) the arguments (``sys.argv[1:]`` by default)
     stdin, stdout, stderr: (optional) the streams to use (``sys``'s by default)
+    open_url: (optional) opens an address in the person's browser (--browser)
     """
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     parser = build_parser()
@@ -476,12 +562,13 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None,
             check_usage(parser, args)
     except SystemExit as exit:          # --help, or a usage error
         return exit.code if isinstance(exit.code, int) else ExitCode.USAGE
-    if not has_action(args) and args.password is None:
+    if not has_action(args) and sign_in_method(args) is None and not args.logout:
         parser.print_help(stderr)
         return ExitCode.USAGE
     undo_logging = configure_logging(args.debug, stderr)
     try:
-        return run_app(Run(args, stdin, stdout, stderr), args.debug, stdout, stderr)
+        return run_app(Run(args, stdin, stdout, stderr, open_url), args.debug, stdout,
+                       stderr, SIGN_IN_HINT)
     finally:
         undo_logging()
 

@@ -1,15 +1,18 @@
 """What the three apps share: demo startup, the session, login, errors and exit codes.
 
 Every app opens its session with :func:`open_session`. With ``demo=True`` it starts the
-simulated Tesla cloud in this process (the ``teslasim`` package, imported only then),
-points the :class:`teslapy.Tesla` at it and logs in to the demo account with a
-temporary token cache; otherwise the library talks to Tesla's hosts, or to the hosts
-in the ``TESLAPY_*`` environment variables, which the library reads itself.
+simulated Tesla cloud in this process under Tesla's rules of today (the ``teslasim``
+package, imported only then), points the :class:`teslapy.Tesla` at it, trusts the CA
+of its TLS sign-in server and keeps the tokens in a temporary cache; the demo then
+signs in by importing the refresh token the simulator hands out for the account.
+Otherwise the library talks to Tesla's hosts, or to the hosts in the ``TESLAPY_*``
+environment variables, which the library reads itself.
 
-Logging in goes through :func:`login`; the terminal apps ask the login questions with
-:class:`LoginQuestions` over a :class:`Terminal`. Errors a user can cause or meet are
-turned into one line in words and an :class:`ExitCode` by :func:`describe_error`;
-:func:`run_app` applies that to a whole app run.
+Signing in goes through :func:`login`, the one place that picks the way to sign in
+(:mod:`teslapy_apps.signin`: a browser, a refresh token, a password); the terminal apps
+ask its questions with :class:`LoginQuestions` over a :class:`Terminal`. Errors a user
+can cause or meet are turned into one line in words and an :class:`ExitCode` by
+:func:`describe_error`; :func:`run_app` applies that to a whole app run.
 """
 from __future__ import annotations
 
@@ -30,15 +33,21 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, TextIO, Tu
 from urllib.parse import urlsplit
 
 import requests
-from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+from oauthlib.oauth2.rfc6749.errors import (
+    InvalidGrantError, LoginRequired, MismatchingStateError, OAuth2Error,
+)
 
 import teslapy
-from teslapy import codes
+from teslapy import codes, prompts
+from teslapy_apps.signin import (
+    BROWSER, CHROME, PASSWORD, REFRESH_TOKEN, SignInQuestions, offered_methods, open_in_browser,
+)
 
 logger = logging.getLogger(__name__)
 
 DEMO_EMAIL = "elon@tesla.com"
 DEMO_PASSWORD = "starship"
+DEMO_RULES = "2026"             # the demo shows Tesla as it is today
 Geocoder = Callable[[float, float], Optional[str]]
 URL_SETTINGS = ("sso_base_url", "api_base_url", "streaming_base_url", "compositor_url")
 
@@ -58,6 +67,13 @@ class ExitCode(enum.IntEnum):
     API_ERROR = 6              # any other error reply from the API
     NETWORK = 7                # the host could not be reached or timed out
     NOT_FOUND = 8              # no product matches the selection
+    RECAPTCHA_REQUIRED = 9     # the password sign-in met Tesla's reCAPTCHA: use a browser
+    LOGIN_EXPIRED = 10         # Tesla refused the refresh token (or code): used, revoked, expired
+    TOKEN_REJECTED = 11        # Tesla refused the token itself: not minted over HTTP/2 + TLS 1.3
+    HTTP2_UNAVAILABLE = 12     # no HTTP/2 with TLS 1.3 to the SSO, so no token was minted
+    COMMAND_PROTOCOL_REQUIRED = 13  # the car takes only signed commands (Fleet API)
+    FLEET_API_REQUIRED = 14    # the request is served only on the Fleet API (HTTP 412)
+    RATE_LIMITED = 15          # too many requests (HTTP 429)
     INTERRUPTED = 130          # Ctrl-C
 
 
@@ -105,10 +121,11 @@ def configure_logging(debug: bool, stream: Optional[TextIO] = None) -> Callable[
 
 
 def report_error(error: BaseException, debug: bool = False,
-                 stream: Optional[TextIO] = None) -> ExitCode:
+                 stream: Optional[TextIO] = None,
+                 sign_in_hint: Optional[str] = None) -> ExitCode:
     """Print the one-line message (and with ``debug`` the traceback) to stderr."""
     stream = stream or sys.stderr
-    code, message = describe_error(error)
+    code, message = describe_error(error, sign_in_hint=sign_in_hint or SIGN_IN_AGAIN)
     if debug and not isinstance(error, KeyboardInterrupt):
         traceback.print_exception(type(error), error, error.__traceback__, file=stream)
     if isinstance(error, EOFError) or (isinstance(error, KeyboardInterrupt)
@@ -119,10 +136,12 @@ def report_error(error: BaseException, debug: bool = False,
 
 
 def run_app(body: Callable[[], int], debug: bool = False,
-            stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None) -> int:
+            stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None,
+            sign_in_hint: Optional[str] = None) -> int:
     """Run an app's body; errors become a message on ``stderr`` and an exit code.
 
     When the reader of ``stdout`` goes away (``| head``) the app stops quietly.
+    sign_in_hint: (optional) how to sign in anew, in the app's terms
     """
     stdout = stdout or sys.stdout
     try:
@@ -133,7 +152,7 @@ def run_app(body: Callable[[], int], debug: bool = False,
                 os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
         return int(ExitCode.OK)
     except (Exception, KeyboardInterrupt) as error:
-        return int(report_error(error, debug, stderr))
+        return int(report_error(error, debug, stderr, sign_in_hint))
 
 
 # -- errors in words --------------------------------------------------------------------
@@ -171,13 +190,21 @@ def error_detail(error: BaseException) -> str:
     return one_line(error) or type(error).__name__
 
 
+#: How to sign in again, in words any app can use (each app may name its own way).
+SIGN_IN_AGAIN = "sign in again, in a browser or with a refresh token"
+#: The SSO refused a grant: the refresh token (or code) is unknown, spent or revoked.
+REFUSED_GRANTS = (LoginRequired, InvalidGrantError)
+
+
 def describe_error(error: BaseException, product: Optional[str] = None,
-                   wake_hint: str = "wake it up first") -> Tuple[ExitCode, str]:
+                   wake_hint: str = "wake it up first",
+                   sign_in_hint: str = SIGN_IN_AGAIN) -> Tuple[ExitCode, str]:
     """Turn an exception a user can meet into an exit code and a one-line message.
 
     product: (optional) the name of the car or site the failed call was for; the
         message names it
     wake_hint: (optional) what to do about an asleep car, in the app's own terms
+    sign_in_hint: (optional) how to sign in anew, in the app's own terms
     """
     subject = product or "The car"
     if isinstance(error, KeyboardInterrupt):
@@ -189,12 +216,22 @@ def describe_error(error: BaseException, product: Optional[str] = None,
         return error.code, one_line(error)
     if isinstance(error, LoginCancelled):
         return ExitCode.LOGIN_FAILED, "Login cancelled."
+    if isinstance(error, LoginFailed) and isinstance(error.__cause__, REFUSED_GRANTS):
+        error = error.__cause__
+    if isinstance(error, REFUSED_GRANTS):
+        return ExitCode.LOGIN_EXPIRED, (
+            "Tesla no longer accepts this sign-in (its refresh token or code is unknown, "
+            "used already, revoked or expired): " + sign_in_hint)
+    if isinstance(error, teslapy.RecaptchaRequiredError):
+        return ExitCode.RECAPTCHA_REQUIRED, (
+            "Tesla's sign-in page asks for a reCAPTCHA, which only a browser can solve, so "
+            "the password sign-in cannot go on: " + sign_in_hint)
     if isinstance(error, (LoginFailed, OAuth2Error)):
         return ExitCode.LOGIN_FAILED, "Login failed: " + one_line(error)
     if isinstance(error, requests.HTTPError):
-        return http_error_words(error, subject, wake_hint)
+        return http_error_words(error, subject, wake_hint, sign_in_hint)
     if isinstance(error, teslapy.Http2UnavailableError):       # says what to do itself
-        return ExitCode.NETWORK, one_line(error)
+        return ExitCode.HTTP2_UNAVAILABLE, one_line(error)
     if isinstance(error, (requests.ConnectionError, requests.Timeout)):
         return ExitCode.NETWORK, network_message(error)
     if isinstance(error, teslapy.VehicleError):
@@ -211,10 +248,10 @@ def describe_error(error: BaseException, product: Optional[str] = None,
     return ExitCode.ERROR, "%s: %s" % (type(error).__name__, one_line(error))
 
 
-def http_error_words(error: requests.HTTPError, subject: str,
-                     wake_hint: str) -> Tuple[ExitCode, str]:
-    """An error reply of the API in words (the library's typed refusals carry their
-    own ``hint``), with the status as detail."""
+def http_error_words(error: requests.HTTPError, subject: str, wake_hint: str,
+                     sign_in_hint: str = SIGN_IN_AGAIN) -> Tuple[ExitCode, str]:
+    """An error reply of the API in words, each refusal with a known meaning with its
+    own code; the status and Tesla's text are left for the detail."""
     status = getattr(error.response, "status_code", None)
     if isinstance(error, teslapy.VehicleUnavailableError) or status == 408:
         return ExitCode.VEHICLE_UNAVAILABLE, "%s is asleep or offline: %s" % (subject,
@@ -222,14 +259,22 @@ def http_error_words(error: requests.HTTPError, subject: str,
     if isinstance(error, teslapy.RateLimitError):
         wait = (" (about %d s)" % math.ceil(error.retry_after)
                 if error.retry_after is not None else "")
-        return ExitCode.API_ERROR, "%s%s" % (error.hint.rstrip("."), wait)
-    if isinstance(error, teslapy.TokenRejectedError) or status == 401:
-        return ExitCode.LOGIN_FAILED, getattr(error, "hint", (
-            "Tesla no longer accepts the login (401): log in again with the password"))
+        return ExitCode.RATE_LIMITED, ("Tesla is rate limiting this account: wait before "
+                                       "calling again%s" % wait)
+    if isinstance(error, teslapy.TokenRejectedError):
+        return ExitCode.TOKEN_REJECTED, (
+            "Tesla refused the token: it was not minted the way Tesla's app mints it "
+            "(over HTTP/2 with TLS 1.3): " + sign_in_hint)
+    if status == 401:
+        return ExitCode.LOGIN_FAILED, ("Tesla no longer accepts the login (401): "
+                                       + sign_in_hint)
     if isinstance(error, teslapy.CommandProtocolRequiredError):
-        return ExitCode.REFUSED, error.hint
+        return ExitCode.COMMAND_PROTOCOL_REQUIRED, (
+            "%s accepts only commands signed with Tesla's Vehicle Command Protocol (through "
+            "the Fleet API), which this app cannot send" % subject)
     if isinstance(error, teslapy.FleetApiRequiredError):
-        return ExitCode.API_ERROR, error.hint
+        return ExitCode.FLEET_API_REQUIRED, (
+            "Tesla answers this request only on its Fleet API now, which this app does not use")
     if status is not None and status >= 500:
         return ExitCode.API_ERROR, ("Tesla's service failed (%s): try again later"
                                     % http_message(error))
@@ -239,25 +284,30 @@ def http_error_words(error: requests.HTTPError, subject: str,
 # -- asking on a terminal ---------------------------------------------------------------
 
 class Terminal:
-    """An app's terminal: line input, hidden input, output and size; replaceable in tests.
+    """An app's terminal: line input, hidden input, output, size and the person's browser;
+    replaceable in tests.
 
     read: (optional) ``prompt -> line``; raises EOFError at the end of input
     read_secret: (optional) the same without echo
     write: (optional) prints one line
     size: (optional) ``() -> os.terminal_size`` (columns, lines)
+    open_url: (optional) opens an address in the person's browser; False when it cannot
     """
 
     def __init__(self, read: Callable[[str], str] = builtins.input,
                  read_secret: Callable[[str], str] = getpass.getpass,
                  write: Callable[..., None] = builtins.print,
-                 size: Callable[[], os.terminal_size] = shutil.get_terminal_size) -> None:
+                 size: Callable[[], os.terminal_size] = shutil.get_terminal_size,
+                 open_url: Callable[[str], Any] = open_in_browser) -> None:
         self.read = read
         self.read_secret = read_secret
         self.write = write
         self.size = size
+        self.open_url = open_url
 
     @classmethod
-    def over_streams(cls, stdin: TextIO, stderr: TextIO) -> "Terminal":
+    def over_streams(cls, stdin: TextIO, stderr: TextIO,
+                     open_url: Callable[[str], Any] = open_in_browser) -> "Terminal":
         """Questions on ``stderr``, answers from ``stdin`` (hidden when it is a terminal)."""
         def read(prompt: str) -> str:
             stderr.write(prompt)
@@ -272,7 +322,8 @@ class Terminal:
                 return getpass.getpass(prompt, stream=stderr)
             return read(prompt)
 
-        return cls(read, read_secret, lambda *parts: print(*parts, file=stderr))
+        return cls(read, read_secret, lambda *parts: print(*parts, file=stderr),
+                   open_url=open_url)
 
     def ask(self, prompt: str, secret: bool = False) -> str:
         """One line of input, stripped."""
@@ -313,16 +364,29 @@ class Terminal:
             self.write("Please enter a number from 1 to %d." % len(options))
 
 
-class LoginQuestions:
-    """The login questions on a terminal: password, factor, passcode and captcha.
+class LoginQuestions(SignInQuestions):
+    """The sign-in questions on a terminal: the way to sign in, the address the browser
+    ended on, a refresh token, the password, factor, passcode and captcha.
 
-    Remembers whether the password got past the sign-in form in the last attempt (a
-    factor or passcode was asked), so :func:`login` asks again only what was wrong.
+    terminal: where to ask
+    method, refresh_token, token_source, ca_file: see
+        :class:`~teslapy_apps.signin.SignInQuestions`
     """
 
-    def __init__(self, terminal: Terminal) -> None:
+    def __init__(self, terminal: Terminal, method: Optional[str] = None,
+                 **options: Any) -> None:
+        super().__init__(method, **options)
         self.terminal = terminal
-        self.password_accepted = False
+        self.shown_url: Optional[str] = None
+
+    def choose_method(self) -> str:
+        """Which way to sign in; empty input cancels the login."""
+        methods = offered_methods()
+        index = self.terminal.choose("How do you want to sign in?",
+                                     [label for _, label in methods])
+        if index is None:
+            raise LoginCancelled("no way to sign in was chosen")
+        return methods[index][0]
 
     def password(self) -> str:
         """The account password; empty input asks again."""
@@ -330,6 +394,29 @@ class LoginQuestions:
             password = self.terminal.ask("Password: ", secret=True)
             if password:
                 return password
+
+    def ask_refresh_token(self) -> str:
+        """The refresh token, asked without echo; empty input cancels the login."""
+        token = self.terminal.ask("Refresh token (not shown): ", secret=True)
+        if not token:
+            raise LoginCancelled("no refresh token was given")
+        return token
+
+    def pasted_callback(self, url: str) -> str:
+        """Show ``url`` and open it in the browser (once per sign-in), then read the
+        address the browser ended on."""
+        if url != self.shown_url:
+            if self.shown_url is not None:
+                self.terminal.write()           # a new sign-in, apart from the last
+            self.terminal.write(prompts.BROWSER_STEPS.format(url=url))
+            if not self.terminal.open_url(url):
+                self.terminal.write("(No browser could be opened here: open the address "
+                                    "above in one.)")
+            self.shown_url = url
+        return self.terminal.ask("URL after signing in (empty to cancel): ")
+
+    def tell(self, message: str) -> None:
+        self.terminal.write(message)
 
     def factor(self, factors: List[dict]) -> Any:
         """One of the account's MFA devices; a mistyped choice asks again, empty
@@ -360,40 +447,83 @@ class LoginQuestions:
                 "captcha_solver": self.captcha}
 
 
-def login(tesla: teslapy.Tesla, questions: Optional[LoginQuestions] = None,
+def login(tesla: teslapy.Tesla, questions: Optional[SignInQuestions] = None,
           attempts: int = 1) -> None:
-    """Log in (or reuse the cached token): the one place the apps sign in.
+    """Sign in, or use the cached token: the one place the apps choose how to sign in.
 
-    questions: (optional) ask the password when the session has none, and after a
-        failure tell why and try again, asking the password again only when it was
-        the password (not the passcode or the captcha) that failed
-    attempts: (optional) how many times to try
-    Raises LoginCancelled when the user cancelled at the factor or passcode question,
-    LoginFailed when the login was rejected (the last attempt's reason).
+    questions: (optional) how to sign in and what that asks (``questions.method``):
+        None: the cached token; without one, the way ``questions.choose_method()`` gives.
+        PASSWORD: the cached token; without one, the password sign-in (the password is
+        asked when the session has none).
+        BROWSER, CHROME, REFRESH_TOKEN: a new sign-in that way, whatever is cached.
+        Without questions: the cached token, else the session's own way.
+    attempts: (optional) how many times to try; after a failure the reason is told and
+        only what was wrong is asked again: the password when it was the password (not
+        the passcode or captcha), the pasted address (a new sign-in when the address
+        belonged to another one), the refresh token
+    Raises LoginCancelled when the person cancelled (an empty answer), LoginFailed when
+    the sign-in was refused (the last attempt's reason; its cause is the library's
+    error), RecaptchaRequiredError when the password sign-in cannot go on at all.
     """
+    if questions is None:
+        _signing_in(tesla.fetch_token)
+        return
+    method = questions.method
+    if method in (None, PASSWORD) and tesla.authorized:
+        return
+    if method is None:
+        method = questions.choose_method()
+    started: Optional[str] = None           # the authorize URL of the browser sign-in
     for attempt in range(1, attempts + 1):
-        if questions is not None:
-            if not tesla.authorized and not tesla.password:
-                tesla.password = questions.password()
-            questions.password_accepted = False
+        questions.password_accepted = False
         try:
-            _fetch_token(tesla)
+            if method in (BROWSER, CHROME):
+                started = started or tesla.authorization_url()
+                _sign_in_in_browser(tesla, questions, method, started)
+            elif method == REFRESH_TOKEN:
+                token = questions.refresh_token(tesla.email)
+                _signing_in(lambda: tesla.refresh_token(refresh_token=token))
+            else:
+                if not tesla.password:
+                    tesla.password = questions.password()
+                _signing_in(tesla.fetch_token)
             return
         except LoginCancelled:
             raise
         except LoginFailed as error:
-            if (attempt == attempts or questions is None
-                    or isinstance(error.__cause__, teslapy.RecaptchaRequiredError)):
+            if attempt == attempts or method == CHROME:
                 raise
-            questions.terminal.write(describe_error(error)[1])
+            questions.tell(describe_error(error)[1])
+            if not isinstance(error.__cause__, ValueError):
+                started = None              # the code was spent or not this sign-in's
             # A mistyped captcha has no error class of its own: the message names it.
-            if not questions.password_accepted and "captcha" not in str(error).lower():
+            if (method == PASSWORD and not questions.password_accepted
+                    and "captcha" not in str(error).lower()):
                 tesla.password = None
 
 
-def _fetch_token(tesla: teslapy.Tesla) -> None:
+def _sign_in_in_browser(tesla: teslapy.Tesla, questions: SignInQuestions, method: str,
+                        url: str) -> None:
+    """Finish the browser sign-in at ``url`` with the address the browser ended on."""
     try:
-        tesla.fetch_token()
+        answer = questions.callback(url, method).strip()
+    except (ImportError, teslapy.TeslaError) as error:     # the Chrome window's failures
+        raise LoginFailed(one_line(error)) from error
+    if not answer:
+        raise LoginCancelled("no address was pasted")
+    _signing_in(lambda: tesla.fetch_token(authorization_response=answer))
+
+
+def _signing_in(call: Callable[[], Any]) -> None:
+    """Run one sign-in call; its refusals become LoginFailed (or LoginCancelled)."""
+    try:
+        call()
+    except teslapy.RecaptchaRequiredError:
+        raise                               # no answer makes the password sign-in work
+    except MismatchingStateError as error:
+        raise LoginFailed("That address belongs to another sign-in (an older tab or "
+                          "window), or is not the one the browser ended on: sign in "
+                          "again") from error
     except OAuth2Error as error:
         if error.error == "login_cancelled":
             raise LoginCancelled(one_line(error)) from error
@@ -545,7 +675,8 @@ def add_session_options(parser: argparse.ArgumentParser, geocoding: bool = False
 
 @contextlib.contextmanager
 def demo_cloud() -> Iterator[Any]:
-    """Start the simulated Tesla cloud in this process and yield the ``Simulator``.
+    """Start the simulated Tesla cloud in this process, with Tesla's rules of today, and
+    yield the ``Simulator``.
 
     Raises AppError when the simulator package is not installed.
     """
@@ -554,8 +685,17 @@ def demo_cloud() -> Iterator[Any]:
     except ImportError as error:
         raise AppError("--demo needs the simulator: pip install 'teslapy[simulator]' (%s)"
                        % error, ExitCode.USAGE) from error
-    with running() as simulator:
+    with running(rules=DEMO_RULES) as simulator:
         yield simulator
+
+
+def simulator_options(simulator: Any, verify: Any = True) -> dict:
+    """``Tesla`` keyword arguments aiming at ``simulator``: its hosts and, unless
+    ``verify`` is off or another CA, the CA that signed its SSO's certificate."""
+    options = {name: simulator.urls[name] for name in URL_SETTINGS}
+    if verify is True and simulator.ca_file:
+        options["verify"] = simulator.ca_file
+    return options
 
 
 @contextlib.contextmanager
@@ -567,8 +707,11 @@ def open_session(email: Optional[str] = None, password: Optional[str] = None,
 
     email: (optional) the account; the demo account when ``demo`` and not given
     password: (optional) the password; the demo password when ``demo`` and not given
-    demo: (optional) start the simulator and log in to it with a temporary token cache
-    on_simulator: (optional) called with the demo's ``Simulator`` once it runs
+        (the demo signs in with a refresh token; the password serves remote start)
+    demo: (optional) start the simulator, trust its CA and keep the tokens in a
+        temporary cache
+    on_simulator: (optional) called with the demo's ``Simulator`` once it runs (e.g.
+        :meth:`~teslapy_apps.signin.SignInQuestions.use_simulator`)
     options: other ``Tesla`` keyword arguments (passcode_getter, verify, proxy, ...)
     Raises AppError when the simulator is needed but not installed.
     """
@@ -577,7 +720,7 @@ def open_session(email: Optional[str] = None, password: Optional[str] = None,
             simulator = stack.enter_context(demo_cloud())
             if on_simulator is not None:
                 on_simulator(simulator)
-            options.update({name: simulator.urls[name] for name in URL_SETTINGS})
+            options.update(simulator_options(simulator, options.get("verify", True)))
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="teslapy-demo-"))
             options.setdefault("cache_file", os.path.join(folder, "cache.json"))
             email = email or DEMO_EMAIL

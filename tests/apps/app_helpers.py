@@ -9,14 +9,19 @@ import hmac
 import io
 import json
 import os
+import re
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+
+import requests
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = str(REPO / "cli.py")
@@ -74,14 +79,89 @@ class Result(NamedTuple):
     stderr: str
 
 
-def cli(*args: str, stdin: Optional[Answers] = None, stderr: Optional[io.StringIO] = None
-        ) -> Result:
+def no_browser(url: str) -> bool:
+    """A machine without a browser: nothing is opened."""
+    return False
+
+
+def cli(*args: str, stdin: Optional[Answers] = None, stderr: Optional[io.StringIO] = None,
+        open_url: Callable[[str], Any] = no_browser) -> Result:
     """Run the cli's ``main`` in this process with its own streams; what it printed."""
     from teslapy_apps import cli as cli_app
 
     stdout, stderr = io.StringIO(), stderr if stderr is not None else io.StringIO()
-    code = cli_app.main(list(args), stdin or Answers(), stdout, stderr)
+    code = cli_app.main(list(args), stdin or Answers(), stdout, stderr, open_url)
     return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+SCRIPT_CHALLENGE = re.compile(r'browserProof\("([^"]+)"\)')
+
+
+class ScriptedBrowser:
+    """A browser for the 2026 sign-in page: opening an address signs in there as a person
+    would (running the page script's part in Python) and keeps the address Tesla sends
+    the browser to at the end (``landed``), for the test to paste."""
+
+    def __init__(self, ca_file: str, password: str = DEMO_PASSWORD) -> None:
+        self.ca_file = ca_file
+        self.password = password
+        self.opened: List[str] = []
+        self.landed: List[str] = []
+
+    def __call__(self, url: str) -> bool:
+        from teslapy import auth
+        from teslasim.sso_pages import PROOF_FIELD, browser_proof
+
+        self.opened.append(url)
+        with requests.Session() as session:     # (verify per request: the environment's
+            page = session.get(url, verify=self.ca_file, timeout=10)    # CA would win)
+            page.raise_for_status()
+            form = auth.parse_form(page.text)
+            form["credential"] = self.password
+            form[PROOF_FIELD] = browser_proof(SCRIPT_CHALLENGE.search(page.text).group(1))
+            reply = session.post(page.url, data=form, allow_redirects=False,
+                                 verify=self.ca_file, timeout=10)
+        assert reply.status_code == 302, reply.text[:300]
+        self.landed.append(reply.headers["Location"])
+        return True
+
+
+@contextlib.contextmanager
+def sso_without_http2() -> Iterator[Tuple[str, str]]:
+    """An SSO that speaks TLS 1.3 but offers only HTTP/1.1: yields its base URL and the CA
+    file that signed its certificate."""
+    from teslasim.tls import Certificates
+
+    certificates = Certificates()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificates.chain_file, certificates.key_file)
+    context.set_alpn_protocols(["http/1.1"])
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except socket.timeout:
+                continue
+            with contextlib.suppress(OSError), connection:
+                connection.settimeout(10)
+                with context.wrap_socket(connection, server_side=True):
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield "https://127.0.0.1:%d/" % listener.getsockname()[1], certificates.ca_file
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()
+        certificates.remove()
 
 
 def run_cli(*args: str, env: Optional[dict] = None, timeout: float = 60,

@@ -8,21 +8,27 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pexpect
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import teslapy
 from app_helpers import (
-    CLI, DEMO_EMAIL, DEMO_PASSWORD, DEVICE_2_SECRET, MFA_EMAIL, Answers, TerminalOutput,
-    app_env, app_process, cli, closed_port_url, interrupt, run_cli, totp,
+    CLI, DEMO_EMAIL, DEMO_PASSWORD, DEVICE_2_SECRET, MFA_EMAIL, REPO, Answers, TerminalOutput,
+    app_env, app_process, cli, closed_port_url, interrupt, run_cli, sso_without_http2, totp,
 )
+from teslapy import prompts
 from teslapy_apps import cli as cli_app
+from teslapy_apps import signin
 from teslapy_apps.common import ExitCode
 
 NIKOLA_VIN = "5YJSA1E2XHF123456"
@@ -84,11 +90,12 @@ def in_tmp_dir(tmp_path, monkeypatch):
 # -- the parser ---------------------------------------------------------------------
 
 def test_parser_has_every_flag_of_the_original_usage():
-    usage = cli_app.build_parser().format_usage()
+    usage = " ".join(cli_app.build_parser().format_usage().split())
     for flag in ("-e EMAIL", "-p [PASSWORD]", "-t PASSCODE", "-u FACTOR", "-f FILTER",
                  "-a API", "-k KEYVALUE", "-c COMMAND", "[-l]", "[-o]", "[-v]", "[-w]",
                  "[-g]", "[-b]", "[-n]", "[-m]", "[-s]", "[-d]", "[-r]", "[--service]",
-                 "[--verify]", "--proxy PROXY", "[--demo]", "[--json-lines]"):
+                 "[--verify]", "--proxy PROXY", "[--demo]", "[--json-lines]", "-R TOKEN",
+                 "--browser [selenium]", "[--logout]"):
         assert flag in usage
     args = cli_app.build_parser().parse_args(
         ["-e", "a@b.c", "-k", "which_trunk=front", "-k", "percent=80", "-k", "on=True",
@@ -146,12 +153,22 @@ def test_results_are_one_json_array_or_one_object_a_line(items):
     assert [json.loads(line) for line in lines.getvalue().splitlines()] == items
 
 
-def test_help_explains_selection_output_and_exit_codes():
+def test_help_explains_signing_in_selection_output_and_every_exit_code():
     result = cli("--help")
     assert result.returncode == 0
     for text in ("vehicles only:", "batteries/solar only:", "4 car asleep",
-                 "one JSON array", "--json-lines", "highest of their codes"):
+                 "one JSON array", "--json-lines", "highest of their codes",
+                 "signing in:", "-R - reads it from stdin", "--logout forgets"):
         assert text in result.stdout
+    codes = " ".join(result.stdout.split("exit codes:")[1].split("example:")[0].split())
+    for code in ExitCode:
+        assert re.search(r"(^|, )%d " % code, codes), code
+
+
+def test_the_readme_lists_every_exit_code():
+    readme = (REPO / "README.md").read_text("utf-8")
+    assert sorted(int(code) for code in re.findall(r"^  \| (\d+) \| ", readme,
+                                                    re.MULTILINE)) == sorted(ExitCode)
 
 
 def test_no_action_prints_the_help_and_exits_2():
@@ -190,12 +207,44 @@ def test_demo_get_goes_past_the_asleep_car_and_names_it():
     assert result.stderr == "Nikola is asleep or offline: wake it up with -w\n"
 
 
-def test_demo_runs_the_readme_example():
-    result = cli("--demo", "-f", "Tim's Tesla", "-w", "-a", "ACTUATE_TRUNK",
+def test_demo_quick_start_prints_every_cars_data(demo_cars_wake_at_once):
+    result = cli("--demo", "-w", "-g")           # the README's quick start
+    assert result.returncode == 0, result.stderr
+    items = results(result)
+    assert [(item["product"], item["action"]) for item in items] == [
+        (name, action) for name in ("Tim's Tesla", "Nikola", "Road Runner")
+        for action in ("wake", "get")]
+    for item in items[1::2]:
+        assert item["result"]["display_name"] == item["product"]
+        assert item["result"]["charge_state"]["battery_level"] > 0
+    assert result.stderr == ""
+
+
+def test_demo_names_the_command_protocol_refusal_and_an_older_car_obeys(demo_cars_wake_at_once):
+    refused = cli("--demo", "-c", "HONK_HORN", "-f", "Tim's Tesla")
+    assert_clean_failure(refused, ExitCode.COMMAND_PROTOCOL_REQUIRED,
+                         "Tim's Tesla accepts only commands signed with Tesla's Vehicle "
+                         "Command Protocol")
+    assert results(refused)[0]["error"]["detail"].startswith("403 ")
+    obeyed = cli("--demo", "-f", "Nikola", "-w", "-c", "HONK_HORN")
+    assert obeyed.returncode == 0, obeyed.stderr
+    assert results(obeyed)[1] == {"product": "Nikola", "action": "command",
+                                  "endpoint": "HONK_HORN", "result": True}
+
+
+def test_demo_password_sign_in_meets_the_recaptcha():
+    result = cli("--demo", "-p", DEMO_PASSWORD, "-l")
+    assert_clean_failure(result, ExitCode.RECAPTCHA_REQUIRED, "reCAPTCHA",
+                         "sign in again with --browser or -R TOKEN")
+    assert result.stdout == ""
+
+
+def test_demo_runs_the_readme_example(demo_cars_wake_at_once):
+    result = cli("--demo", "-f", "Nikola", "-w", "-a", "ACTUATE_TRUNK",
                  "-k", "which_trunk=front")
     assert result.returncode == 0, result.stderr
     wake, trunk = results(result)
-    assert wake == {"product": "Tim's Tesla", "action": "wake", "result": "online"}
+    assert wake == {"product": "Nikola", "action": "wake", "result": "online"}
     assert trunk["endpoint"] == "ACTUATE_TRUNK"
     assert trunk["result"]["response"]["result"] is True
 
@@ -347,17 +396,32 @@ def test_refused_command_is_told_in_words(account, world):
                              "Tim's Tesla refused: nobody is in the car (user_not_present)"}
 
 
-@pytest.mark.parametrize("status, headers, code, message", [
-    (429, {"Retry-After": "30"}, ExitCode.API_ERROR,
+FLEET_ONLY = {"response": None, "error": "Endpoint is only available on fleetapi. Visit "
+              "https://developer.tesla.com/docs for more info", "error_description": ""}
+FORBIDDEN = {"response": None, "error": "forbidden, see https://developer.tesla.com/docs/"
+             "fleet-api", "error_description": ""}
+
+
+@pytest.mark.parametrize("status, body, headers, code, message", [
+    (429, None, {"Retry-After": "30"}, ExitCode.RATE_LIMITED,
      "Tesla is rate limiting this account: wait before calling again (about 30 s)"),
-    (503, {}, ExitCode.API_ERROR, "Tesla's service failed (503 Server Error: "),
+    (412, FLEET_ONLY, {}, ExitCode.FLEET_API_REQUIRED,
+     "Tesla answers this request only on its Fleet API now"),
+    (403, FORBIDDEN, {}, ExitCode.TOKEN_REJECTED,
+     "Tesla refused the token: it was not minted the way Tesla's app mints it (over "
+     "HTTP/2 with TLS 1.3): sign in again with --browser or -R TOKEN"),
+    (503, None, {}, ExitCode.API_ERROR, "Tesla's service failed (503 Server Error: "),
 ])
-def test_service_refusals_are_told_in_words(account, sim, status, headers, code, message):
-    sim.faults.add(service="api", path=r"/vehicle_data$", status=status, headers=headers,
-                   times=None)
-    result = account("-f", "Tim's Tesla", "-g")
+def test_service_refusals_are_told_in_words(account, sim, status, body, headers, code,
+                                            message):
+    sim.faults.add(service="api", path=r"/vehicle_data$", status=status, body=body,
+                   headers=headers, times=None)
+    ends_the_run = code in cli_app.ENDS_THE_RUN
+    result = account("-g") if ends_the_run else account("-f", "Tim's Tesla", "-g")
     assert_clean_failure(result, code, message)
-    assert results(result)[0]["error"]["detail"].startswith(str(status))
+    [item] = results(result)            # the others would fail the same way: not tried
+    assert item["error"]["detail"].startswith(str(status))
+    assert item["error"]["code"] == code
 
 
 def test_remote_start_uses_the_password(account, world):
@@ -407,8 +471,8 @@ def test_debug_shows_the_traceback_without_the_password(account):
 SECRET_MARKS = (DEMO_PASSWORD, "eyJ", "qts-", "access_token", "refresh_token")
 
 
-def test_debug_output_holds_no_secret():
-    result = cli("--demo", "-d", "-f", "Tim's Tesla", "-l", "-s")
+def test_debug_output_holds_no_secret(demo_cars_wake_at_once):
+    result = cli("--demo", "-d", "-f", "Nikola", "-w", "-s")
     assert result.returncode == 0, result.stderr
     assert "teslapy.session" in result.stderr      # the library's debug log is there
     for mark in SECRET_MARKS:
@@ -516,6 +580,168 @@ def test_stream_of_a_parked_car_prints_json_lines_until_it_ends(account, world):
     assert result.stderr == "Streaming Tim's Tesla (online); Ctrl-C stops.\n"
 
 
+# -- signing in today (the 2026 simulator) ---------------------------------------------
+
+def cached_accounts(path) -> set:
+    return set(json.loads(path.read_text())) if path.exists() else set()
+
+
+def test_browser_sign_in_reads_the_pasted_address_and_mints_over_http2(
+        sim_env_2026, sim_2026, browser, tmp_path):
+    answers = Answers([lambda: browser.landed[-1]])
+    result = cli("-e", DEMO_EMAIL, "--browser", "-f", "Nikola", "-l", stdin=answers,
+                 open_url=browser)
+    assert only_result(result, "Nikola", "list")["vin"] == NIKOLA_VIN
+    [url] = browser.opened                      # opened once, in the person's browser
+    assert url.startswith(sim_2026.urls["sso_base_url"] + "oauth2/v3/authorize?")
+    assert prompts.BROWSER_STEPS.format(url=url) in result.stderr     # on stderr ...
+    assert result.stderr.rstrip().endswith("URL after signing in (empty to cancel):")
+    code = parse_qs(urlsplit(browser.landed[-1]).query)["code"][0]
+    assert code not in result.stdout + result.stderr            # the pasted code: nowhere
+    mint = sim_2026.world.token_mints[-1]
+    assert (mint.grant_type, mint.http_version, mint.tls_version, mint.marked) == (
+        "authorization_code", "2", "TLSv1.3", False)
+    assert cached_accounts(tmp_path / "cache.json") == {DEMO_EMAIL}
+
+
+def test_browser_sign_in_is_a_new_sign_in_even_with_a_token_cached(sim_env_2026, sim_2026,
+                                                                   browser):
+    assert cli("-e", DEMO_EMAIL, "-R", sim_2026.refresh_token_for(DEMO_EMAIL)).returncode == 0
+    result = cli("-e", DEMO_EMAIL, "--browser", stdin=Answers([lambda: browser.landed[-1]]),
+                 open_url=browser)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.endswith("Logged in as elon@tesla.com.\n")
+    assert [m.grant_type for m in sim_2026.world.token_mints] == ["refresh_token",
+                                                                  "authorization_code"]
+
+
+def test_browser_sign_in_cancelled_or_mistyped_is_one_line(sim_env_2026, browser,
+                                                           tmp_path):
+    cancelled = cli("-e", DEMO_EMAIL, "--browser", "-l", stdin=Answers([""]),
+                    open_url=browser)
+    assert cancelled.returncode == ExitCode.LOGIN_FAILED
+    assert cancelled.stderr.endswith(": Login cancelled.\n")          # the prompt's line
+    page = cli("-e", DEMO_EMAIL, "--browser", "-l", open_url=browser,
+               stdin=Answers([lambda: browser.opened[-1]]))     # the page's own address
+    assert page.returncode == ExitCode.LOGIN_FAILED
+    assert page.stderr.endswith("): Login failed: The URL holds no authorization code: "
+                                "copy the address the browser was sent to after signing "
+                                "in (it starts with tesla://auth/callback?code=)\n")
+    assert not (tmp_path / "cache.json").exists()
+
+
+def test_refresh_token_from_argv_signs_in_and_stays_out_of_the_output(sim_env_2026,
+                                                                      sim_2026, tmp_path):
+    token = sim_2026.refresh_token_for(DEMO_EMAIL)
+    result = cli("-e", DEMO_EMAIL, "-R", token)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == "Logged in as elon@tesla.com.\n"
+    assert [(m.grant_type, m.http_version, m.tls_version) for m in
+            sim_2026.world.token_mints] == [("refresh_token", "2", "TLSv1.3")]
+    later = cli("-e", DEMO_EMAIL, "-f", "Nikola", "-l")          # from the cache
+    assert only_result(later, "Nikola", "list")["vin"] == NIKOLA_VIN
+    assert cached_accounts(tmp_path / "cache.json") == {DEMO_EMAIL}
+
+
+def test_refresh_token_from_stdin(sim_env_2026, sim_2026):
+    token = sim_2026.refresh_token_for(DEMO_EMAIL)
+    result = cli("-e", DEMO_EMAIL, "-R", "-", "-f", "Nikola", "-l", stdin=Answers([token]))
+    assert only_result(result, "Nikola", "list")["vin"] == NIKOLA_VIN
+    assert token not in result.stdout + result.stderr
+    empty = cli("-e", DEMO_EMAIL, "-R", "-", "-l", stdin=Answers([]))
+    assert_clean_failure(empty, ExitCode.LOGIN_FAILED, "-R - reads the refresh token from "
+                         "the terminal or stdin, and none came")
+
+
+def test_a_spent_refresh_token_is_its_own_failure_and_nothing_is_cached(
+        sim_env_2026, sim_2026, tmp_path):
+    token = sim_2026.refresh_token_for(DEMO_EMAIL)
+    with teslapy.Tesla(DEMO_EMAIL, cache_file=str(tmp_path / "other.json")) as elsewhere:
+        elsewhere.refresh_token(refresh_token=token)        # another app used it first
+    result = cli("-e", DEMO_EMAIL, "-R", token, "-l")
+    assert_clean_failure(result, ExitCode.LOGIN_EXPIRED, "Tesla no longer accepts this "
+                         "sign-in", "sign in again with --browser or -R TOKEN")
+    assert token not in result.stderr
+    assert not (tmp_path / "cache.json").exists()
+
+
+def test_no_http2_to_the_sso_is_its_own_failure(monkeypatch, tmp_path):
+    with sso_without_http2() as (sso_url, ca_file):
+        monkeypatch.setenv("TESLAPY_SSO_BASE_URL", sso_url)
+        monkeypatch.setenv("TESLAPY_CA_BUNDLE", ca_file)
+        result = cli("-e", DEMO_EMAIL, "-R", "some-refresh-token", "-l")
+    assert_clean_failure(result, ExitCode.HTTP2_UNAVAILABLE, "did not speak HTTP/2",
+                         "no token was minted")
+    assert not (tmp_path / "cache.json").exists()
+
+
+def test_logout_forgets_only_this_account_and_prints_the_sign_out_address(
+        sim_env_2026, sim_2026, tmp_path):
+    for email in (DEMO_EMAIL, "solo@tesla.com"):
+        assert cli("-e", email, "-R", sim_2026.refresh_token_for(email)).returncode == 0
+    opened = []
+    result = cli("-e", DEMO_EMAIL, "--logout")
+    sign_out = sim_2026.urls["sso_base_url"] + "oauth2/v3/logout?client_id=ownerapi"
+    assert result.returncode == 0 and result.stdout == sign_out + "\n"
+    assert result.stderr.startswith("Logged out of elon@tesla.com: its tokens are "
+                                    "forgotten here; other accounts keep theirs.")
+    assert cached_accounts(tmp_path / "cache.json") == {"solo@tesla.com"}
+    again = cli("-e", "solo@tesla.com", "--logout", "--browser",
+                open_url=lambda url: opened.append(url) or True)
+    assert again.stdout == sign_out + "\n" and opened == [sign_out]
+    assert "Tesla's sign-out page is open in the browser." in again.stderr
+    assert cached_accounts(tmp_path / "cache.json") == set()
+    gone = cli("-e", DEMO_EMAIL, "-l")
+    assert_clean_failure(gone, ExitCode.LOGIN_FAILED, "No cached token", "--browser",
+                         "-R TOKEN")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--logout", "-l"), "--logout only forgets the tokens"),
+    (("--logout", "-R", "x"), "--logout only forgets the tokens"),
+    (("-p", "x", "-R", "y"), "not allowed with argument"),
+    (("--browser", "-R", "y"), "not allowed with argument"),
+    (("--browser", "chrome"), "invalid choice: 'chrome'"),
+])
+def test_sign_in_usage_errors(args, message):
+    result = cli("-e", DEMO_EMAIL, *args)
+    assert result.returncode == ExitCode.USAGE
+    assert message in result.stderr and result.stdout == ""
+
+
+def test_browser_selenium_needs_the_selenium_extra(monkeypatch):
+    monkeypatch.setattr(cli_app, "chrome_available", lambda: False)
+    result = cli("-e", DEMO_EMAIL, "--browser=selenium")
+    assert result.returncode == ExitCode.USAGE
+    assert "pip install 'teslapy[selenium]'" in result.stderr
+
+
+def test_browser_selenium_signs_in_in_a_chrome_window(sim_env_2026, sim_2026, monkeypatch):
+    if not signin.chrome_available():
+        pytest.skip("Selenium or teslapy.selenium_auth is not installed")
+    from teslapy.selenium_auth import SeleniumAuthenticator, find_browser
+    if find_browser() is None or shutil.which("chromedriver") is None:
+        pytest.skip("needs Chromium and chromedriver (apt install chromium chromium-driver)")
+    from selenium.webdriver.common.by import By
+
+    def fill_in(driver):
+        driver.find_element(By.NAME, "credential").send_keys(DEMO_PASSWORD)
+        driver.find_element(By.ID, "form-submit-continue").click()
+
+    made = []
+
+    def headless_window(ca_file=None):          # the app's window, without a screen
+        made.append(ca_file)
+        return SeleniumAuthenticator(headless=True, timeout=60, ca_file=ca_file,
+                                     on_open=fill_in)
+
+    monkeypatch.setattr(signin, "chrome_authenticator", headless_window)
+    result = cli("-e", DEMO_EMAIL, "--browser=selenium", "-f", "Nikola", "-l")
+    assert only_result(result, "Nikola", "list")["vin"] == NIKOLA_VIN
+    assert made == [None]           # TESLAPY_CA_BUNDLE names the simulator's CA
+    assert sim_2026.world.token_mints[-1].grant_type == "authorization_code"
+
+
 # -- the real entry points, in subprocesses -------------------------------------------------
 
 def test_stream_stops_on_ctrl_c_with_130(sim_env, tmp_path):
@@ -564,6 +790,57 @@ def test_password_prompt_does_not_echo_and_ctrl_c_exits_130(terminal):
     interrupted.close()
     assert interrupted.exitstatus == ExitCode.INTERRUPTED
     assert "Interrupted." in interrupted.before and "Traceback" not in interrupted.before
+
+
+def test_refresh_token_prompt_does_not_echo(terminal, sim):
+    token = sim.refresh_token_for(DEMO_EMAIL)
+    child = terminal("-e", DEMO_EMAIL, "-R", "-", "-f", "Nikola", "-l")
+    child.expect("Refresh token: ")
+    child.sendline(token)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert token not in child.before and '"product": "Nikola"' in child.before
+
+
+BROWSER_SCRIPT = """\
+import sys
+sys.path.insert(0, {helpers!r})
+from app_helpers import ScriptedBrowser
+browser = ScriptedBrowser({ca_file!r})
+browser(sys.argv[1])
+with open({landed!r}, "w") as out:
+    out.write(browser.landed[-1])
+"""
+
+
+def test_browser_sign_in_opens_the_browser_the_system_names(sim_env_2026, sim_2026,
+                                                            tmp_path):
+    landed = tmp_path / "landed.txt"
+    script = tmp_path / "browser.py"
+    script.write_text(BROWSER_SCRIPT.format(helpers=str(Path(__file__).parent),
+                                            ca_file=sim_2026.ca_file, landed=str(landed)))
+    env = app_env(dict(sim_env_2026, BROWSER="%s %s %%s" % (sys.executable, script)))
+    with subprocess.Popen([sys.executable, CLI, "-e", DEMO_EMAIL, "--browser", "-f",
+                           "Nikola", "-l"], cwd=str(tmp_path), env=env, text=True,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:
+        out, errors = process.communicate(landed_when_written(landed, process) + "\n",
+                                          timeout=60)
+    assert process.returncode == 0, errors
+    assert [item["product"] for item in json.loads(out)] == ["Nikola"]
+    assert "Sign in to Tesla in your browser:" in errors
+    assert "No browser could be opened" not in errors
+
+
+def landed_when_written(path: Path, process: subprocess.Popen) -> str:
+    """What the test's browser wrote to ``path``, once it has (the app waits for it)."""
+    deadline = time.monotonic() + 60
+    while not path.exists() or not path.read_text():
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "the browser never signed in"
+        time.sleep(0.05)
+    return path.read_text()
 
 
 def test_teslapy_console_command_is_the_same_cli():
