@@ -1,7 +1,9 @@
 """Tesla console menu: pick a car, see its state, and send it commands.
 
 Run as ``teslapy-menu``, ``python menu.py`` from a clone, or with ``--demo`` against
-the built-in simulated Tesla cloud. The screen is laid out for the terminal's width
+the built-in simulated Tesla cloud. With nothing cached it asks how to sign in (in a
+browser, with a refresh token, or with a password where the server allows it); L in
+the car list logs out. The screen is laid out for the terminal's width
 (panels side by side from 90 columns, one column below); a command's result is
 printed just above the actions, which are printed again only when both fit the
 terminal's height. Positions are shown as street addresses when geopy is installed
@@ -19,7 +21,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import teslapy
 from teslapy_apps.common import (
-    ExitCode, Geocoder, LoginQuestions, Places, Terminal, add_debug_option,
+    ExitCode, Geocoder, LoginCancelled, LoginQuestions, Places, Terminal, add_debug_option,
     add_session_options, charging_site_rows, configure_logging, default_geocoder,
     describe_error, login, open_session, product_name, run_app, temperature_in_car_units,
     temperature_in_celsius, uses_fahrenheit, wake_up,
@@ -33,6 +35,8 @@ LOGIN_ATTEMPTS = 3
 PANEL_WIDTH = 44
 WIDE = 2 * PANEL_WIDTH + 1          # panels side by side from this many columns
 WAKE_HINT = "choose Wake up"
+SIGN_IN_HINT = "log out (L in the car list) and sign in again"
+LOG_OUT = "l"
 
 
 class Quit(Exception):
@@ -154,7 +158,7 @@ class Menu:
             return True, func()
         except Exception as error:          # every failure is shown, none ends the menu
             logger.debug("Menu action failed", exc_info=True)
-            code, message = describe_error(error, self.name, WAKE_HINT)
+            code, message = describe_error(error, self.name, WAKE_HINT, SIGN_IN_HINT)
             self.say(message)
             if code == ExitCode.VEHICLE_UNAVAILABLE:    # offer the wake-up from now on
                 self.has_data = False
@@ -169,20 +173,43 @@ class Menu:
     # -- the car list -----------------------------------------------------------
 
     def run(self) -> None:
-        """The car list, then the chosen car's screen, until the user quits."""
+        """The car list, then the chosen car's screen; returns once the user logged out.
+
+        Raises Quit when the user quits.
+        """
         while True:
             vehicles = self.tesla.vehicle_list()
-            if not vehicles:
+            if vehicles:
+                rows = [(n, product_name(v), v["state"], v["vin"])
+                        for n, v in enumerate(vehicles, 1)]
+                self.say("", *table(("#", "Name", "State", "VIN"), rows))
+            else:
                 self.say("No vehicles on this account.")
+            choice = self.choose_car(len(vehicles))
+            if choice == LOG_OUT:
+                self.log_out()
                 return
-            rows = [(n, product_name(v), v["state"], v["vin"])
-                    for n, v in enumerate(vehicles, 1)]
-            self.say("", *table(("#", "Name", "State", "VIN"), rows))
-            choice = self.console.ask_number("Car [1-%d, 0 quits]: " % len(vehicles),
-                                             0, len(vehicles), allow_empty=False)
-            if not choice:
+            if choice == "0":
                 raise Quit
-            self.open(vehicles[choice - 1])
+            self.open(vehicles[int(choice) - 1])
+
+    def choose_car(self, count: int) -> str:
+        """A car's number, ``'0'`` to quit or :data:`LOG_OUT`; anything else asks again."""
+        cars = "1-%d, " % count if count > 1 else "1, " if count else ""
+        while True:
+            text = self.console.ask("Car [%sL logs out, 0 quits]: " % cars).lower()
+            if text == LOG_OUT or (text.isdecimal() and int(text) <= count):
+                return str(int(text)) if text.isdecimal() else text
+            if text:
+                self.say("Please enter %s0 or L." % ("a car's number, " if count else ""))
+
+    def log_out(self) -> None:
+        """Forget the account's tokens (in the cache too) and say where Tesla's sign-out
+        page is."""
+        url = self.tesla.logout()
+        self.say("Logged out of %s: its tokens are forgotten here." % self.tesla.email,
+                 "To end the browser's session at Tesla too, open its sign-out page:",
+                 "  " + url, "")
 
     # -- one car's screen -------------------------------------------------------
 
@@ -497,16 +524,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, console: Console,
         geocoder: Optional[Geocoder] = None) -> int:
-    """Log in and run the menu; end of input or 0 in the car list quits."""
+    """Sign in and run the menu; after a log out sign in again. End of input, 0 in the
+    car list, or no choice of how to sign in again quits."""
     questions = LoginQuestions(console)
     options = dict(questions.options(), verify=args.verify, proxy=args.proxy)
     try:
         email = args.email
         while not email and not args.demo:
             email = console.ask("Email: ")
-        with open_session(email, None, demo=args.demo, **options) as tesla:
+        with open_session(email, None, demo=args.demo, on_simulator=questions.use_simulator,
+                          **options) as tesla:
             login(tesla, questions, LOGIN_ATTEMPTS)
-            Menu(tesla, console, geocoder).run()
+            while True:
+                Menu(tesla, console, geocoder).run()
+                questions.method = None         # logged out: ask how to sign in again
+                try:
+                    login(tesla, questions, LOGIN_ATTEMPTS)
+                except LoginCancelled:
+                    raise Quit from None
     except Quit:
         console.write("Bye.")
     return ExitCode.OK
@@ -516,7 +551,8 @@ def main(argv: Optional[Sequence[str]] = None, console: Optional[Console] = None
          geocoder: Optional[Geocoder] = None) -> int:
     """Entry point of ``teslapy-menu`` and ``menu.py``; returns the exit code.
 
-    console: (optional) the terminal to use (its input, output and size), for scripting
+    console: (optional) the terminal to use (its input, output, size and browser), for
+        scripting
     geocoder: (optional) ``(latitude, longitude) -> address``; Nominatim by default,
         none with ``--demo`` or ``--no-geocode``
     """
