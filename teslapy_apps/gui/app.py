@@ -19,7 +19,9 @@ from typing import Any, Callable, Dict, Optional, Type
 
 import teslapy
 from teslapy_apps.common import DEMO_EMAIL, DEMO_PASSWORD, Geocoder, Places
-from teslapy_apps.gui.account import Account, DemoCloud, SignIn, open_account
+from teslapy_apps.gui.account import (
+    Account, DemoCloud, SignIn, WindowQuestions, open_account,
+)
 from teslapy_apps.gui.actions import CarActions
 from teslapy_apps.gui.commands import COMMAND_MENUS
 from teslapy_apps.gui.dashboard import IMAGE_WIDTH, Dashboard, read_dashboard
@@ -28,6 +30,7 @@ from teslapy_apps.gui.errors import explain
 from teslapy_apps.gui.scrolling import ScrolledFrame
 from teslapy_apps.gui.settings import WindowSettings
 from teslapy_apps.gui.worker import Worker
+from teslapy_apps.signin import REFRESH_TOKEN
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +93,7 @@ class App:
         bar = tk.Menu(self.root)
         app_menu = tk.Menu(bar, tearoff=False)
         app_menu.add_command(label="Log in...", command=self.ask_login)
+        app_menu.add_command(label="Log out", command=self.log_out)
         app_menu.add_command(label="Refresh", command=self.refresh, accelerator="F5")
         app_menu.add_checkbutton(label="Auto refresh", variable=self.auto_refresh,
                                  command=self.toggle_auto_refresh)
@@ -158,11 +162,13 @@ class App:
     def run(self, what: str, func: Callable[[], Any],
             on_done: Optional[Callable[[Any], None]] = None,
             vehicle: Optional[teslapy.Vehicle] = None,
-            on_failed: Optional[Callable[[], None]] = None) -> None:
+            on_failed: Optional[Callable[[], None]] = None, keep: bool = False) -> None:
         """Run a library call on the worker; a failure is shown in words.
 
         vehicle: (optional) the car the call acts on: unless it is still the selected
         car nothing is sent
+        keep: (optional) make the call even if another account or car comes on screen
+        before its turn (its outcome is not shown then)
         """
         if vehicle is not None and vehicle is not self.vehicle:
             return
@@ -179,14 +185,15 @@ class App:
 
         self.note = None
         self.status.set("%s..." % what)
-        self.worker.submit(func, on_done, failed)
+        self.worker.submit(func, on_done, failed, keep)
 
     # -- accounts and cars -----------------------------------------------------------
 
     def start(self) -> None:
-        """The first login: straight in to the demo account, else the login dialog."""
+        """The first login: straight in to the demo account (with the refresh token the
+        simulator hands out), else the login dialog."""
         if self.demo:
-            self.log_in(SignIn(DEMO_EMAIL, DEMO_PASSWORD))
+            self.log_in(SignIn(DEMO_EMAIL, method=REFRESH_TOKEN))
         else:
             self.ask_login()
 
@@ -195,12 +202,16 @@ class App:
         if self._logging_in:
             self.dialogs.info("Log in", "A login is already running.")
             return
-        sign_in = self.dialogs.login(self.email)
+        sign_in = self.dialogs.login(self.email, demo=self.demo)
         if sign_in is not None:
             self.log_in(sign_in)
 
     def log_in(self, sign_in: SignIn) -> None:
-        """Forget the present account and all it shows, then sign in with ``sign_in``."""
+        """Forget the present account and all it shows, then sign in with ``sign_in``.
+
+        In the demo an empty refresh token is one the simulator hands out, and the
+        session knows the demo password (for remote start).
+        """
         if self.demo and not sign_in.password:
             sign_in = dataclasses.replace(sign_in, password=DEMO_PASSWORD)
         self.email = sign_in.email
@@ -208,12 +219,16 @@ class App:
         self._logging_in = True
         options = self._session_options()
         cloud = self.cloud
+        questions = WindowQuestions(sign_in, self.worker.ask_main, self.dialogs,
+                                    cloud.refresh_token_for if cloud is not None else None)
 
         def sign_in_now() -> Account:
             if previous is not None:
                 previous.close()
-            hosts = cloud.options() if cloud is not None else {}
-            return open_account(sign_in, **{**hosts, **options})
+            if cloud is not None:
+                options.update(cloud.options())
+                questions.ca_file = cloud.simulator.ca_file
+            return open_account(sign_in, questions, **options)
 
         self.run("Logging in as %s" % sign_in.email, sign_in_now, self._on_logged_in,
                  on_failed=self._login_ended)
@@ -243,13 +258,46 @@ class App:
         else:
             self.update_status()
 
-    def forget_account(self) -> Optional[Account]:
-        """Reset everything shown and every pending call; return the account to close."""
+    def forget_account(self, log_out: bool = False) -> Optional[Account]:
+        """Reset everything shown and every pending call; return the account to close.
+
+        log_out: (optional) also forget the account's tokens and close it (on the
+        worker), then tell where Tesla's sign-out page is; None is returned then
+        """
         self.worker.reset()
         previous, self.account = self.account, None
         self._stop_auto_refresh()
         self._show_vehicle(None)
-        return previous
+        if not log_out or previous is None:
+            return previous
+
+        def log_out_now() -> str:
+            try:
+                return previous.log_out()
+            finally:
+                previous.close()
+
+        self.run("Logging out of %s" % previous.email, log_out_now,
+                 lambda url: self._logged_out(previous.email, url), keep=True)
+        return None
+
+    def log_out(self) -> None:
+        """App > Log out: forget the account's tokens here and everything shown."""
+        if self._logging_in:
+            self.dialogs.info("Log out", "A login is running: wait until it ends.")
+        elif self.account is None:
+            self.dialogs.info("Log out", "Nobody is logged in.")
+        else:
+            self.forget_account(log_out=True)
+
+    def _logged_out(self, email: str, url: str) -> None:
+        self.note = "Logged out of %s" % email
+        self.update_status()
+        if self.dialogs.confirm("Logged out", "Logged out of %s: its tokens are forgotten "
+                                "on this computer.\n\nOpen Tesla's sign-out page in the "
+                                "browser, to end the browser's session there too?\n\n%s"
+                                % (email, url)):
+            self.dialogs.open_url(url)
 
     def select_vehicle(self, index: int) -> None:
         """Show the account's car number ``index``, forgetting the previous car's calls."""

@@ -47,11 +47,16 @@ class Worker:
         return self.pending == 0
 
     def submit(self, func: Callable[[], Any], on_done: Optional[Callable[[Any], None]] = None,
-               on_error: Optional[Callable[[BaseException], None]] = None) -> None:
+               on_error: Optional[Callable[[BaseException], None]] = None,
+               keep: bool = False) -> None:
         """Queue ``func`` in the current generation; ``on_done(result)`` or
-        ``on_error(error)`` runs on the main loop unless the generation has ended."""
+        ``on_error(error)`` runs on the main loop unless the generation has ended.
+
+        keep: (optional) run ``func`` even when the generation ends before its turn
+        (for calls that must happen, such as forgetting an account's tokens)
+        """
         self.pending += 1
-        self.jobs.put((self.generation, func, on_done, on_error))
+        self.jobs.put((self.generation, func, on_done, on_error, keep))
 
     def reset(self) -> None:
         """End the current generation: its queued calls are skipped, its results dropped."""
@@ -76,8 +81,8 @@ class Worker:
             job = self.jobs.get()
             if job is None:
                 return
-            generation, func, on_done, on_error = job
-            if generation != self.generation:
+            generation, func, on_done, on_error, keep = job
+            if generation != self.generation and not keep:
                 logger.debug("Skipping a call queued for a previous account or car")
                 self.results.put(("done", generation, None, None, None))
                 continue

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app_helpers import DEVICE_2_SECRET, MFA_EMAIL, REPO, app_process, interrupt, totp
+from teslapy_apps.signin import BROWSER, REFRESH_TOKEN
 
 tk = pytest.importorskip("tkinter")
 ARTIFACTS = REPO / "artifacts"
@@ -60,7 +61,7 @@ class Recorder:
 
     def __init__(self, values=(), confirm=False):
         self.errors, self.details, self.infos, self.warnings = [], [], [], []
-        self.tables, self.questions, self.confirms = [], [], []
+        self.tables, self.questions, self.confirms, self.opened = [], [], [], []
         self.values = list(values)
         self.confirm_answer = confirm
 
@@ -85,6 +86,10 @@ class Recorder:
         self.questions.append(question.text)
         return self.values.pop(0)
 
+    def open_url(self, url):
+        self.opened.append(url)
+        return True
+
 
 class LoginScript(Recorder):
     """Answers the login, factor and passcode dialogs like a user would, one login after
@@ -96,11 +101,13 @@ class LoginScript(Recorder):
         self.asked = []
         self.current = None
 
-    def login(self, email=""):
+    def login(self, email="", demo=False):
         from teslapy_apps.gui.account import SignIn
 
         self.asked.append("login")
         self.current = self.logins.pop(0)
+        if demo:                # the demo imports the token its simulator hands out
+            return SignIn(self.current[0], method=REFRESH_TOKEN)
         return SignIn(self.current[0], "starship")
 
     def factor(self, factors):
@@ -127,20 +134,54 @@ def app(display):
 
 @pytest.fixture
 def make_app(display, sim_env, tmp_path):
-    """Apps signing in to the test simulator, with a private token cache."""
+    """Apps signing in to the test simulator, with a private token cache; ``dialogs``
+    is a script, or makes the dialogs of the app's root."""
     made = []
 
     def make(dialogs, **options):
         from teslapy_apps.gui import App
 
         options.setdefault("cache_file", str(tmp_path / "cache.json"))
-        application = App(tk.Tk(), dialogs=dialogs, **options)
+        root = tk.Tk()
+        application = App(root, dialogs=dialogs(root) if callable(dialogs) else dialogs,
+                          **options)
         made.append(application)
         return application
 
     yield make
     for application in made:
         application.quit()
+
+
+@pytest.fixture
+def app_2021(make_app):
+    """The window signed in to elon@tesla.com with the password, on 2021's rules (where
+    every car takes plain commands), showing Tim's Tesla."""
+    recorder = LoginScript(("elon@tesla.com", None, None))
+    application = make_app(recorder)
+    application.recorder = recorder
+    application.start()
+    return application
+
+
+def answer_dialogs(root, kind, *actions) -> list:
+    """Answer the next dialogs of class ``kind`` opened over ``root``, one action each
+    (called with the dialog); returns the Tk names of the dialogs answered so far (no
+    widget is kept: Tk objects must be freed on the main thread)."""
+    answered = []
+
+    def look():
+        dialog = next((w for w in root.winfo_children() if isinstance(w, kind)
+                       and str(w) not in answered and w.winfo_viewable()), None)
+        if dialog is not None:
+            answered.append(str(dialog))
+            actions[len(answered) - 1](dialog)
+        del dialog
+        if len(answered) < len(actions):
+            root.after(50, look)
+
+    root.after(50, look)
+    return answered
 
 
 def pump(app, done) -> None:
@@ -171,13 +212,24 @@ def car(world, name):
     return next(v for v in world.vehicles if v.data["display_name"] == name)
 
 
+def awake_nikola(app):
+    """Show the demo's Nikola (asleep, a 2017 Model S), wake it at once; its state."""
+    nikola = car(app.simulator.world, "Nikola")
+    nikola.wake_delay = 0
+    app.vehicle_menu.invoke(1)
+    settle(app)
+    app.actions.wake_up()
+    settle(app)
+    return nikola
+
+
 def menu_labels(menu) -> list:
     last = menu.index("end")
     return [menu.entrycget(i, "label") for i in range(last + 1)
             if menu.type(i) != "separator"] if last is not None else []
 
 
-def test_dashboard_shows_the_demo_car_and_lock_reaches_the_simulator(app):
+def test_the_demo_signs_in_with_a_token_minted_over_http2_and_shows_its_car(app):
     app.root.update()
     label = app.dashboard.image_label
     placeholder = label.winfo_reqwidth(), label.winfo_reqheight()
@@ -195,22 +247,39 @@ def test_dashboard_shows_the_demo_car_and_lock_reaches_the_simulator(app):
     assert field(app, "vehicle_state.locked") == "no"
     assert "Tim's Tesla is online" in app.status.get()
     assert menu_labels(app.vehicle_menu)[1].startswith("Nikola")
+    [mint] = app.simulator.world.token_mints
+    assert (mint.grant_type, mint.http_version, mint.tls_version, mint.marked) == (
+        "refresh_token", "2", "TLSv1.3", False)
+    save_screenshot(app)
 
+
+def test_the_demo_model_3_refuses_plain_commands_and_the_2017_model_s_obeys(app):
+    ready(app)
     world = app.simulator.world
-    assert world.vehicles[0].data["vehicle_state"]["locked"] is False
     app.command_items["Lock"]()
     settle(app)
-    assert world.vehicles[0].data["vehicle_state"]["locked"] is True
-    assert field(app, "vehicle_state.locked") == "yes"
-    assert "| locked |" in app.status.get() and app.status.get().endswith("Lock: done")
+    assert app.recorder.errors == ["Tim's Tesla accepts only commands signed with Tesla's "
+                                   "Vehicle Command Protocol (through the Fleet API), "
+                                   "which this app cannot send."]
+    assert app.recorder.details[0].startswith("403 Client Error: Tesla Vehicle Command "
+                                              "Protocol required")
+    assert app.status.get().endswith("| Lock failed")
+    assert car(world, "Tim's Tesla").data["vehicle_state"]["locked"] is False
 
-    app.recorder.values = [80]
+    nikola = awake_nikola(app)
+    assert nikola.data["vehicle_state"]["locked"] is True
+    app.command_items["Unlock"]()
+    settle(app)
+    assert nikola.data["vehicle_state"]["locked"] is False
+    assert field(app, "vehicle_state.locked") == "no"
+    assert "| unlocked |" in app.status.get() and app.status.get().endswith("Unlock: done")
+    app.recorder.values = [70]
     app.command_items["Set charge limit..."]()
     settle(app)
     assert app.recorder.questions == ["Charge limit in % (50-100)"]
-    assert world.vehicles[0].data["charge_state"]["charge_limit_soc"] == 80
-    assert field(app, "charge_state.charge_limit_soc") == "80 %"
-    save_screenshot(app)
+    assert nikola.data["charge_state"]["charge_limit_soc"] == 70
+    assert field(app, "charge_state.charge_limit_soc") == "70 %"
+    assert len(app.recorder.errors) == 1
 
 
 def test_nearby_chargers_are_a_table_naming_each_site_once(app):
@@ -367,20 +436,19 @@ def test_logging_in_as_another_account_forgets_the_first_accounts_car(make_app, 
 def test_the_demo_signs_in_to_other_demo_accounts_in_the_same_cloud(display):
     from teslapy_apps.gui import App
 
-    dialogs = LoginScript((MFA_EMAIL, "Device #2", DEVICE_2_SECRET))
+    dialogs = LoginScript((MFA_EMAIL, None, None))
     app = App(tk.Tk(), demo=True, dialogs=dialogs)
     try:
         app.start()                             # the demo account, without a dialog
         ready(app)
         simulator = app.simulator
-        app.command_items["Lock"]()
-        settle(app)
-        app.ask_login()
+        app.ask_login()                         # a token of the MFA account: no passcode
         ready(app)
-        assert dialogs.asked == ["login", "factor", "passcode"]
+        assert dialogs.asked == ["login"] and dialogs.errors == []
         assert app.vehicle["display_name"] == "Second Signal"
-        assert app.simulator is simulator       # the world kept what was done in it
-        assert car(simulator.world, "Tim's Tesla").data["vehicle_state"]["locked"] is True
+        assert app.simulator is simulator       # the same cloud, both accounts in it
+        assert [(m.email, m.grant_type) for m in simulator.world.token_mints] == [
+            ("elon@tesla.com", "refresh_token"), (MFA_EMAIL, "refresh_token")]
     finally:
         app.quit()
 
@@ -417,13 +485,7 @@ def test_a_command_queued_before_switching_never_reaches_the_previous_car(make_a
 
 def test_a_fahrenheit_car_is_asked_and_shown_in_fahrenheit(app):
     ready(app)
-    world = app.simulator.world
-    nikola = car(world, "Nikola")
-    nikola.wake_delay = 0
-    app.vehicle_menu.invoke(1)
-    settle(app)
-    app.actions.wake_up()
-    settle(app)
+    nikola = awake_nikola(app)
     assert field(app, "climate_state.inside_temp").endswith(" F")
     assert field(app, "vehicle_state.odometer").endswith(" mi")
     app.recorder.values = [70, 70]
@@ -439,13 +501,14 @@ def test_a_fahrenheit_car_is_asked_and_shown_in_fahrenheit(app):
     assert app.recorder.errors == []
 
 
-def test_a_kilometre_car_asks_its_speed_limit_in_km_per_hour(app):
+def test_a_kilometre_car_asks_its_speed_limit_in_km_per_hour(app_2021, world):
+    app = app_2021
     ready(app)
     app.recorder.values = [100]
     app.command_items["Set speed limit..."]()
     settle(app)
     assert app.recorder.questions == ["Speed limit in km/h (81-144)"]
-    tim = car(app.simulator.world, "Tim's Tesla")
+    tim = car(world, "Tim's Tesla")
     assert tim.data["vehicle_state"]["speed_limit_mode"]["current_limit_mph"] == 62
 
 
@@ -477,9 +540,9 @@ def test_the_value_dialog_explains_a_wrong_entry_and_asks_again(display):
                     "Temperature in °F (59-82.4):", "closed"]
 
 
-def test_errors_are_words_with_the_code_as_detail(app):
+def test_errors_are_words_with_the_code_as_detail(app_2021, world):
+    app = app_2021
     ready(app)
-    world = app.simulator.world
     app.command_items["Start charging"]()
     settle(app)
     assert app.recorder.errors == ["The car refused: it is charging."]
@@ -516,8 +579,10 @@ def test_auto_refresh_warns_and_shows_in_the_status_bar(app):
     assert app.status.get().endswith("auto refresh on: the car will not sleep")
 
 
-def test_every_command_menu_item_reaches_the_car(app):
+def test_every_command_menu_item_reaches_the_car(app_2021, world):
     from teslapy_apps.gui import COMMAND_MENUS
+
+    app = app_2021
 
     answers = {"Temperature": 20.0, "Charge limit in %": 70, "PIN": "1234",
                "Speed limit": 105, "Start in how many seconds": 60}
@@ -537,7 +602,7 @@ def test_every_command_menu_item_reaches_the_car(app):
     assert refused == {"Vent sunroof": "The car refused: it has no sunroof.",
                        "Close sunroof": "The car refused: it has no sunroof.",
                        "Start charging": "The car refused: it is charging."}
-    data = car(app.simulator.world, "Tim's Tesla").data
+    data = car(world, "Tim's Tesla").data
     assert data["climate_state"]["driver_temp_setting"] == 20.0
     assert data["charge_state"]["charge_limit_soc"] == 70
     assert data["vehicle_state"]["speed_limit_mode"]["current_limit_mph"] == 65
@@ -560,7 +625,7 @@ def test_a_wrong_password_is_said_in_words(make_app):
     from teslapy_apps.gui.account import SignIn
 
     dialogs = Recorder()
-    dialogs.login = lambda email="": SignIn("elon@tesla.com", "wrong")
+    dialogs.login = lambda email="", demo=False: SignIn("elon@tesla.com", "wrong")
     app = make_app(dialogs)
     app.start()
     settle(app)
@@ -568,6 +633,119 @@ def test_a_wrong_password_is_said_in_words(make_app):
     assert app.status.get() == ("Not logged in: App > Log in... | Logging in as "
                                 "elon@tesla.com failed")
     assert "wrong" not in dialogs.errors[0] + dialogs.details[0]
+
+
+# -- signing in today and out (the 2026 simulator) ---------------------------------------
+
+def test_signing_in_in_a_browser_through_the_login_and_paste_dialogs(make_app, sim_env_2026,
+                                                                     sim_2026, browser):
+    from teslapy_apps.gui.dialogs import BrowserDialog, Dialogs, LoginDialog
+
+    seen = {}
+    app = make_app(lambda root: Dialogs(root, open_url=browser))
+
+    def choose_the_browser(dialog):
+        seen["chosen"] = dialog.method.get()
+        dialog.email_entry.insert(0, "elon@tesla.com")
+        dialog.ok()
+
+    def paste(text):
+        def answer(dialog):
+            seen.setdefault("problems", []).append(dialog.problem.get())
+            dialog.callback_entry.insert(0, text())
+            dialog.ok()
+        return answer
+
+    def copy_open_and_paste_nothing_then_the_page(dialog):
+        dialog.copy_button.invoke()
+        seen["clipboard"] = dialog.clipboard_get()
+        dialog.ok()                             # nothing pasted: asked again, in place
+        seen["empty"] = dialog.problem.get()
+        dialog.open_button.invoke()             # the browser signs in
+        seen["said"] = dialog.said.get()
+        paste(lambda: browser.opened[-1])(dialog)   # the sign-in page's own address
+
+    answer_dialogs(app.root, LoginDialog, choose_the_browser)
+    pasted = answer_dialogs(app.root, BrowserDialog, copy_open_and_paste_nothing_then_the_page,
+                            paste(lambda: browser.landed[-1]))
+    app.start()
+    ready(app)
+    assert seen["chosen"] == BROWSER                # the first way offered
+    [url] = browser.opened
+    assert seen["clipboard"] == url and url.startswith(sim_2026.urls["sso_base_url"])
+    assert seen["said"] == "Opened in your browser."
+    assert seen["empty"].startswith("Paste the address the browser ended on")
+    assert len(pasted) == 2 and seen["problems"][1].startswith(
+        "Login failed: The URL holds no authorization code")
+    assert app.account.email == "elon@tesla.com" and app.vehicle["display_name"] == \
+        "Tim's Tesla"
+    mint = sim_2026.world.token_mints[-1]
+    assert (mint.grant_type, mint.http_version, mint.tls_version) == (
+        "authorization_code", "2", "TLSv1.3")
+
+
+def test_signing_in_with_a_refresh_token_in_the_login_dialog(make_app, sim_env_2026,
+                                                             sim_2026, tmp_path):
+    from teslapy_apps.gui.dialogs import Dialogs, LoginDialog
+
+    token = sim_2026.refresh_token_for("elon@tesla.com")
+    seen = {}
+
+    def give_the_token(dialog):
+        dialog.email_entry.insert(0, "elon@tesla.com")
+        dialog.method.set(REFRESH_TOKEN)
+        dialog._method_chosen()
+        seen["enabled"] = {way: str(entry.cget("state")) for way, entry in
+                           dialog.fields.items()}
+        seen["note"] = dialog.note.get()
+        dialog.fields[REFRESH_TOKEN].insert(0, token)
+        seen["shown"] = dialog.fields[REFRESH_TOKEN].cget("show")
+        dialog.ok()
+
+    app = make_app(Dialogs)
+    answer_dialogs(app.root, LoginDialog, give_the_token)
+    app.start()
+    ready(app)
+    assert seen == {"enabled": {REFRESH_TOKEN: "normal", "password": "disabled"},
+                    "note": "A refresh token from another app that signs in to Tesla.",
+                    "shown": "*"}
+    assert app.account.email == "elon@tesla.com"
+    assert [m.grant_type for m in sim_2026.world.token_mints] == ["refresh_token"]
+    assert "elon@tesla.com" in (tmp_path / "cache.json").read_text()
+
+
+def test_log_out_forgets_the_account_and_offers_tesla_s_sign_out_page(app_2021, tmp_path,
+                                                                      sim):
+    app = app_2021
+    app.recorder.confirm_answer = True
+    ready(app)
+    app.menubar.nametowidget(app.menubar.entrycget("App", "menu")).invoke("Log out")
+    settle(app)
+    sign_out = sim.urls["sso_base_url"] + "oauth2/v3/logout?client_id=ownerapi"
+    [question] = app.recorder.confirms
+    assert question.startswith("Logged out of elon@tesla.com: its tokens are forgotten "
+                               "on this computer.") and question.endswith(sign_out)
+    assert app.recorder.opened == [sign_out]
+    assert json.loads((tmp_path / "cache.json").read_text()) == {}
+    assert app.account is None and app.vehicle is None
+    assert app.status.get() == ("Not logged in: App > Log in... | Logged out of "
+                                "elon@tesla.com")
+    assert menu_labels(app.vehicle_menu)[0] == "Wake up"        # no cars listed
+    app.log_out()
+    assert app.recorder.infos == ["Nobody is logged in."]
+
+
+def test_a_log_out_is_done_even_when_a_login_follows_at_once(make_app, tmp_path):
+    dialogs = LoginScript(("elon@tesla.com", None, None), (SOLO_EMAIL, "Phone", SOLO_SECRET))
+    app = make_app(dialogs)
+    app.start()
+    ready(app)
+    app.log_out()
+    app.ask_login()                 # before the log out had its turn on the worker
+    settle(app)
+    assert set(json.loads((tmp_path / "cache.json").read_text())) == {SOLO_EMAIL}
+    assert dialogs.confirms == []   # the outcome belongs to the account that is gone
+    assert app.status.get() == "Logged in as solo@tesla.com: no vehicles on this account"
 
 
 def test_captcha_svg_is_drawn(display):
