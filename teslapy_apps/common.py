@@ -689,10 +689,20 @@ def demo_cloud() -> Iterator[Any]:
         yield simulator
 
 
-def simulator_options(simulator: Any, verify: Any = True) -> dict:
-    """``Tesla`` keyword arguments aiming at ``simulator``: its hosts and, unless
-    ``verify`` is off or another CA, the CA that signed its SSO's certificate."""
+#: The simulator's hosts of a China account, by ``Tesla`` keyword.
+CHINA_URL_SETTINGS = {"sso_base_url": "sso_cn_base_url", "api_base_url": "api_cn_base_url",
+                      "streaming_base_url": "streaming_cn_base_url"}
+
+
+def simulator_options(simulator: Any, verify: Any = True,
+                      email: Optional[str] = None) -> dict:
+    """``Tesla`` keyword arguments aiming at ``simulator``: its hosts (its China hosts
+    for an account ``email`` of the China region) and, unless ``verify`` is off or
+    another CA, the CA that signed its SSOs' certificate."""
     options = {name: simulator.urls[name] for name in URL_SETTINGS}
+    account = simulator.world.account(email) if email else None
+    if account is not None and account.region == "cn":
+        options.update({name: simulator.urls[key] for name, key in CHINA_URL_SETTINGS.items()})
     if verify is True and simulator.ca_file:
         options["verify"] = simulator.ca_file
     return options
@@ -720,10 +730,10 @@ def open_session(email: Optional[str] = None, password: Optional[str] = None,
             simulator = stack.enter_context(demo_cloud())
             if on_simulator is not None:
                 on_simulator(simulator)
-            options.update(simulator_options(simulator, options.get("verify", True)))
+            email = email or DEMO_EMAIL
+            options.update(simulator_options(simulator, options.get("verify", True), email))
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="teslapy-demo-"))
             options.setdefault("cache_file", os.path.join(folder, "cache.json"))
-            email = email or DEMO_EMAIL
             password = password or DEMO_PASSWORD
         tesla = stack.enter_context(teslapy.Tesla(email, password, **options))
         yield tesla

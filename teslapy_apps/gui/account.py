@@ -139,22 +139,21 @@ class DemoCloud:
     def __init__(self, on_start: Optional[Callable[[Any], None]] = None) -> None:
         self.on_start = on_start
         self.simulator: Any = None
+        self.cache_file = ""
         self._stack = contextlib.ExitStack()
-        self._options: Optional[Dict[str, Any]] = None
 
-    def options(self) -> Dict[str, Any]:
-        """``Tesla`` keyword arguments aiming at the simulator and trusting its CA
-        (starts it)."""
-        if self._options is None:
-            simulator = self._stack.enter_context(demo_cloud())
+    def options(self, email: Optional[str] = None) -> Dict[str, Any]:
+        """``Tesla`` keyword arguments aiming at the simulator (its China hosts for an
+        account ``email`` of that region) and trusting its CA (starts it)."""
+        if self.simulator is None:
+            self.simulator = self._stack.enter_context(demo_cloud())
             folder = self._stack.enter_context(
                 tempfile.TemporaryDirectory(prefix="teslapy-demo-"))
-            self._options = simulator_options(simulator)
-            self._options["cache_file"] = os.path.join(folder, "cache.json")
-            self.simulator = simulator
+            self.cache_file = os.path.join(folder, "cache.json")
             if self.on_start is not None:
-                self.on_start(simulator)
-        return dict(self._options)
+                self.on_start(self.simulator)
+        return dict(simulator_options(self.simulator, email=email),
+                    cache_file=self.cache_file)
 
     def refresh_token_for(self, email: str) -> str:
         """A fresh refresh token of the demo account ``email`` (starts the cloud).

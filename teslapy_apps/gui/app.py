@@ -226,7 +226,7 @@ class App:
             if previous is not None:
                 previous.close()
             if cloud is not None:
-                options.update(cloud.options())
+                options.update(cloud.options(sign_in.email))
                 questions.ca_file = cloud.simulator.ca_file
             return open_account(sign_in, questions, **options)
 

@@ -239,6 +239,11 @@ def test_demo_password_sign_in_meets_the_recaptcha():
     assert result.stdout == ""
 
 
+def test_demo_signs_in_a_china_account_on_the_china_hosts():
+    result = cli("--demo", "-e", "cn@tesla.cn", "-l")
+    assert only_result(result, "Shanghai Express", "list")["vin"].startswith("LRW")
+
+
 def test_demo_runs_the_readme_example(demo_cars_wake_at_once):
     result = cli("--demo", "-f", "Nikola", "-w", "-a", "ACTUATE_TRUNK",
                  "-k", "which_trunk=front")
