@@ -251,6 +251,24 @@ def parse_token_reply(response: requests.Response, now: Optional[float] = None) 
     return token
 
 
+def token_issuer(token: str) -> Optional[str]:
+    """The ``iss`` claim of a JWT, read without checking its signature; None if there is none.
+
+    Used only to pick which of the SSO hosts teslapy knows a refresh token belongs to
+    (a China account's refresh token works only at the China SSO).
+    """
+    parts = token.split(".")
+    if len(parts) != 3 or len(parts[1]) > 8192:
+        return None
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    return issuer if isinstance(issuer, str) else None
+
+
 def json_object(response: requests.Response) -> Optional[Dict[str, Any]]:
     """The reply's body if it is a JSON object (depth-limited by ``json``), else None."""
     try:

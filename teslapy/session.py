@@ -368,6 +368,13 @@ class Tesla(transport.Session):
             bases.append(self._pending.sso_base)
         return bases
 
+    def _known_base_of(self, issuer: Optional[str], default: str) -> str:
+        """The SSO base an issuer names if it is a host teslapy knows, else ``default``."""
+        try:
+            return self._sso_base_of_issuer(issuer, default)
+        except ValueError:
+            return default
+
     def _sso_base_of_issuer(self, issuer: Optional[str], default: str) -> str:
         """The SSO base a callback's ``issuer`` names, if it is a host teslapy knows.
 
@@ -666,7 +673,7 @@ class Tesla(transport.Session):
             raise ValueError("The refresh token to import is empty")
         refresh_token = refresh_token.strip()
         self._ensure_loaded()
-        sso_base = self.active_sso_base_url
+        sso_base = self._known_base_of(auth.token_issuer(refresh_token), self.active_sso_base_url)
         sso_token = self._mint(sso_base, auth.refresh_grant_form(refresh_token))
         sso_token.setdefault("refresh_token", refresh_token)
         logger.info("Imported a refresh token for %s", self.email)

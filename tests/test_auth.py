@@ -281,3 +281,10 @@ def test_any_page_gives_inputs_or_a_response_error(page):
         auth.parse_messages(page)
     except teslapy.ResponseError:
         pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_token_text_gives_an_issuer_or_none(text):
+    issuer = auth.token_issuer(text)
+    assert issuer is None or isinstance(issuer, str)

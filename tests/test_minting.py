@@ -235,3 +235,14 @@ def test_a_china_account_s_tokens_work_only_on_the_china_hosts(sim_2026, tmp_pat
                                  headers={"Authorization": "Bearer " + tesla.token["access_token"]})
     assert elsewhere.status_code == 401
     assert sim_2026.world.token_mints[-1].region == "cn"
+
+
+def test_a_china_refresh_token_is_imported_at_the_china_sso_by_its_issuer(sim_2026, tmp_path, monkeypatch):
+    for name in ("TESLAPY_SSO_CN_BASE_URL", "TESLAPY_API_CN_BASE_URL", "TESLAPY_CA_BUNDLE"):
+        monkeypatch.setenv(name, sim_2026.env[name])
+    with teslapy.Tesla("cn@tesla.cn", cache_file=str(tmp_path / "c.json"),
+                       sso_base_url=sim_2026.urls["sso_base_url"]) as tesla:     # the global one
+        tesla.refresh_token(refresh_token=sim_2026.refresh_token_for("cn@tesla.cn"))
+        assert tesla.active_sso_base_url == sim_2026.urls["sso_cn_base_url"]
+        assert tesla.api_base_url == sim_2026.urls["api_cn_base_url"]
+        assert [car["display_name"] for car in tesla.vehicle_list()] == ["Shanghai Express"]
