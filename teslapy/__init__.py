@@ -1,4 +1,5 @@
-"""teslapy: monitor and control Tesla cars, Powerwalls and solar panels via the Owner API.
+"""teslapy: monitor and control Tesla cars, Powerwalls and solar panels via the Owner API
+or the Fleet API (:class:`TeslaFleet`, with signed commands).
 
 Besides its own classes the package exports every exception class of
 ``requests.exceptions`` (``HTTPError``, ``ConnectionError``, ...) and of
@@ -18,9 +19,11 @@ from teslapy._types import JsonDict
 from teslapy.energy import Battery, Product, SolarPanel
 from teslapy.errors import (
     CacheError, CommandProtocolRequiredError, FleetApiRequiredError, Http2UnavailableError,
-    ProductError, RateLimitError, RecaptchaRequiredError, ResponseError, TeslaError,
-    TokenRejectedError, VehicleError, VehicleUnavailableError,
+    PartnerNotRegisteredError, ProductError, RateLimitError, RecaptchaRequiredError,
+    ResponseError, TeslaError, TokenRejectedError, VehicleError, VehicleUnavailableError,
+    WrongRegionError,
 )
+from teslapy.fleet import TeslaFleet
 from teslapy.session import Tesla
 from teslapy.vehicle import Vehicle
 
@@ -35,11 +38,11 @@ _REEXPORTED = {**_exception_classes(_requests_exceptions), **_exception_classes(
 globals().update(_REEXPORTED)
 
 __all__ = [
-    "Tesla", "Vehicle", "Product", "Battery", "SolarPanel", "JsonDict",
+    "Tesla", "TeslaFleet", "Vehicle", "Product", "Battery", "SolarPanel", "JsonDict",
     "TeslaError", "VehicleError", "ProductError", "CacheError", "ResponseError",
     "RecaptchaRequiredError", "Http2UnavailableError", "VehicleUnavailableError",
     "RateLimitError", "FleetApiRequiredError", "TokenRejectedError",
-    "CommandProtocolRequiredError",
+    "CommandProtocolRequiredError", "PartnerNotRegisteredError", "WrongRegionError",
     "__version__", *sorted(_REEXPORTED),
 ]
 

@@ -21,7 +21,9 @@ meaning are subclasses of it whose message ends with what to do:
     ├── RateLimitError                429: too many requests (``retry_after`` seconds)
     ├── FleetApiRequiredError         412: the Owner API no longer serves this endpoint
     ├── TokenRejectedError            403: the token was minted the way Tesla refuses
-    └── CommandProtocolRequiredError  403: the car takes only signed commands
+    ├── CommandProtocolRequiredError  403: the car takes only signed commands
+    ├── PartnerNotRegisteredError     412: the Fleet API app is not registered in this region
+    └── WrongRegionError              421: the account lives in another Fleet API region
 
 OAuth failures are the ``oauthlib.oauth2.rfc6749.errors`` classes
 (``CustomOAuth2Error``, ``InvalidGrantError``, ``LoginRequired``). Misuse raises
@@ -129,6 +131,19 @@ class CommandProtocolRequiredError(requests.HTTPError):
             "Fleet API: a plain Owner API command cannot reach it.")
 
 
+class PartnerNotRegisteredError(requests.HTTPError):
+    """412: the Fleet API app has not registered its domain in this region."""
+
+    hint = ("Register the app's domain in this region once, with a partner token: "
+            "TeslaFleet.register_partner(domain) (POST api/1/partner_accounts), then try again.")
+
+
+class WrongRegionError(requests.HTTPError):
+    """421: the account is served by another Fleet API region (its URL is in the message)."""
+
+    hint = "Use the Fleet API base URL of the account's region (TeslaFleet follows it once)."
+
+
 def retry_after(response: requests.Response, now: Optional[float] = None) -> Optional[float]:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else None."""
     value = (response.headers.get("Retry-After") or "").strip()
@@ -154,7 +169,11 @@ def refusal_class(status: int, reason: str) -> Optional[Type[requests.HTTPError]
     if status == 429:
         return RateLimitError
     if status == 412:
+        if "must be registered" in reason.lower():
+            return PartnerNotRegisteredError
         return FleetApiRequiredError
+    if status == 421:
+        return WrongRegionError
     if status == 403:
         text = reason.lower()
         if text.startswith("forbidden, see") and "fleet-api" in text:
