@@ -52,7 +52,7 @@ NO_SIGNED_COMMANDS = "vehicle does not support signed commands"
 USER_REGION = "/api/1/users/region"
 PARTNER_PREFIX = "/api/1/partner_accounts"
 _VEHICLE_PATH = re.compile(r"^/api/1/vehicles/([^/]+)(/.*)?$")
-#: (method or None, path pattern, scopes of which the token needs one), first match wins.
+#: (method, path pattern, scopes of which the token needs one), first match wins.
 _SCOPE_RULES = (
     ("POST", re.compile(r"^/api/1/vehicles/[^/]+/(signed_command|command/)"),
      {"vehicle_cmds", "vehicle_charging_cmds"}),
@@ -61,7 +61,6 @@ _SCOPE_RULES = (
      {"vehicle_device_data"}),
     ("GET", re.compile(r"^/api/1/(energy_sites|powerwalls)/"), {"energy_device_data"}),
     ("POST", re.compile(r"^/api/1/(energy_sites|powerwalls)/"), {"energy_cmds"}),
-    (None, re.compile(r"^/api/1/users/"), {"user_data"}),
 )
 
 
@@ -110,7 +109,7 @@ class FleetGate:
             return _refusal(412, NOT_REGISTERED.format(
                 client_id=record.client_id, url=bases[state.fleet_region].rstrip("/")))
         for method, pattern, needed in _SCOPE_RULES:
-            if method in (None, scope["method"]) and pattern.match(path):
+            if method == scope["method"] and pattern.match(path):
                 if not needed & record.scopes:
                     return _refusal(403, MISSING_SCOPES)
                 break
