@@ -317,6 +317,7 @@ def _command_endpoint(name: str) -> Callable:
         params = await read_params(request)
         world, email, vehicle = _owned_vehicle(request)
         if (world.rules.today or request.app.state.fleet) \
+                and name not in vehicle_commands.REST_ONLY_COMMANDS \
                 and vehicle_commands.needs_command_protocol(vehicle.vin):
             raise HTTPException(403, COMMAND_PROTOCOL_REQUIRED)
         _keep_awake(world, vehicle)
