@@ -4,18 +4,32 @@ or the Fleet API (:class:`TeslaFleet`, with signed commands).
 Besides its own classes the package exports every exception class of
 ``requests.exceptions`` (``HTTPError``, ``ConnectionError``, ...) and of
 ``oauthlib.oauth2.rfc6749.errors`` (``CustomOAuth2Error``, ``InvalidGrantError``, ...),
-so callers can catch them as ``teslapy.HTTPError`` and so on.
+so callers can catch them as ``teslapy.HTTPError`` and so on; the oauthlib ones are
+loaded when first used. The module names of TeslaPy 1.5 (``BASE_URL``, ``SSO_BASE_URL``,
+``STREAMING_BASE_URL``, ``CLIENT_ID``, ``SSO_CLIENT_ID``, ``HTMLForm``, ``PasswdFilter``)
+are kept; a script that sets ``teslapy.BASE_URL`` (or the SSO and streaming ones)
+changes the default host of the ``Tesla`` sessions it makes afterwards.
 """
 from __future__ import annotations
 
 __version__ = "1.6.0"
 
 import logging as _logging
+from typing import TYPE_CHECKING, Any, List
 
-import oauthlib.oauth2.rfc6749.errors as _oauth_errors
-import requests.exceptions as _requests_exceptions
+from requests.exceptions import (
+    ChunkedEncodingError, ConnectionError, ConnectTimeout, ContentDecodingError,
+    FileModeWarning, HTTPError, InvalidHeader, InvalidJSONError, InvalidProxyURL, InvalidSchema,
+    InvalidURL, JSONDecodeError, MissingSchema, ProxyError, ReadTimeout, RequestException,
+    RequestsDependencyWarning, RequestsWarning, RetryError, SSLError, StreamConsumedError,
+    Timeout, TooManyRedirects, UnrewindableBodyError, URLRequired,
+)
+
+from urllib3.exceptions import HTTPError as BaseHTTPError  # requests.exceptions' name for it
 
 from teslapy._types import JsonDict
+from teslapy.auth import OWNER_API_CLIENT_ID as CLIENT_ID, SSO_CLIENT_ID
+from teslapy.compat import HTMLForm, PasswdFilter
 from teslapy.energy import Battery, Product, SolarPanel
 from teslapy.errors import (
     CacheError, CommandProtocolRequiredError, FleetApiRequiredError, Http2UnavailableError,
@@ -24,26 +38,84 @@ from teslapy.errors import (
     WrongRegionError,
 )
 from teslapy.fleet import TeslaFleet
-from teslapy.session import Tesla
+from teslapy.session import (
+    DEFAULT_API_BASE_URL as BASE_URL,
+    DEFAULT_SSO_BASE_URL as SSO_BASE_URL,
+    DEFAULT_STREAMING_BASE_URL as STREAMING_BASE_URL,
+    Tesla,
+)
+from teslapy.streaming.errors import (
+    StreamConnectionError, StreamConnectTimeout, StreamError, StreamFrameError,
+    StreamInterruptedError, StreamRefusedError, StreamSSLError, StreamStalledError,
+    StreamSubscriptionError,
+)
 from teslapy.vehicle import Vehicle
 
+if TYPE_CHECKING:  # the oauthlib classes, loaded on first use at run time
+    from oauthlib.oauth2.rfc6749.errors import (
+        AccessDeniedError, ConsentRequired, CustomOAuth2Error, FatalClientError,
+        InsecureTransportError, InsufficientScopeError, InvalidClientError,
+        InvalidClientIdError, InvalidGrantError, InvalidRedirectURIError, InvalidRequestError,
+        InvalidRequestFatalError, InvalidScopeError, InvalidTokenError, LoginRequired,
+        MismatchingRedirectURIError, MismatchingStateError, MissingClientIdError,
+        MissingCodeChallengeError, MissingCodeError, MissingCodeVerifierError,
+        MissingRedirectURIError, MissingResponseTypeError, MissingTokenError,
+        MissingTokenTypeError, OAuth2Error, ServerError, TemporarilyUnavailableError,
+        TokenExpiredError, UnauthorizedClientError, UnsupportedCodeChallengeMethodError,
+        UnsupportedGrantTypeError, UnsupportedResponseTypeError, UnsupportedTokenTypeError,
+    )
 
-def _exception_classes(module) -> dict:
-    return {name: value for name, value in vars(module).items()
-            if not name.startswith("_") and isinstance(value, type)
-            and issubclass(value, BaseException)}
-
-
-_REEXPORTED = {**_exception_classes(_requests_exceptions), **_exception_classes(_oauth_errors)}
-globals().update(_REEXPORTED)
+_OAUTH_ERRORS = (
+    "AccessDeniedError", "ConsentRequired", "CustomOAuth2Error", "FatalClientError",
+    "InsecureTransportError", "InsufficientScopeError", "InvalidClientError",
+    "InvalidClientIdError", "InvalidGrantError", "InvalidRedirectURIError", "InvalidRequestError",
+    "InvalidRequestFatalError", "InvalidScopeError", "InvalidTokenError", "LoginRequired",
+    "MismatchingRedirectURIError", "MismatchingStateError", "MissingClientIdError",
+    "MissingCodeChallengeError", "MissingCodeError", "MissingCodeVerifierError",
+    "MissingRedirectURIError", "MissingResponseTypeError", "MissingTokenError",
+    "MissingTokenTypeError", "OAuth2Error", "ServerError", "TemporarilyUnavailableError",
+    "TokenExpiredError", "UnauthorizedClientError", "UnsupportedCodeChallengeMethodError",
+    "UnsupportedGrantTypeError", "UnsupportedResponseTypeError", "UnsupportedTokenTypeError",
+)
 
 __all__ = [
-    "Tesla", "TeslaFleet", "Vehicle", "Product", "Battery", "SolarPanel", "JsonDict",
+    "Tesla", "TeslaFleet", "Vehicle", "Product", "Battery", "SolarPanel", "JsonDict", "__version__",
+    # TeslaPy 1.5 module names
+    "BASE_URL", "SSO_BASE_URL", "STREAMING_BASE_URL", "CLIENT_ID", "SSO_CLIENT_ID",
+    "HTMLForm", "PasswdFilter",
+    # teslapy's errors
     "TeslaError", "VehicleError", "ProductError", "CacheError", "ResponseError",
     "RecaptchaRequiredError", "Http2UnavailableError", "VehicleUnavailableError",
     "RateLimitError", "FleetApiRequiredError", "TokenRejectedError",
     "CommandProtocolRequiredError", "PartnerNotRegisteredError", "WrongRegionError",
-    "__version__", *sorted(_REEXPORTED),
+    "StreamError", "StreamRefusedError", "StreamConnectionError",
+    "StreamSSLError", "StreamConnectTimeout", "StreamInterruptedError", "StreamStalledError",
+    "StreamFrameError", "StreamSubscriptionError",
+    # requests.exceptions
+    "BaseHTTPError", "ChunkedEncodingError", "ConnectionError", "ConnectTimeout",
+    "ContentDecodingError", "FileModeWarning", "HTTPError", "InvalidHeader", "InvalidJSONError",
+    "InvalidProxyURL", "InvalidSchema", "InvalidURL", "JSONDecodeError", "MissingSchema",
+    "ProxyError", "ReadTimeout", "RequestException", "RequestsDependencyWarning",
+    "RequestsWarning", "RetryError", "SSLError", "StreamConsumedError", "Timeout",
+    "TooManyRedirects", "UnrewindableBodyError", "URLRequired",
+    # oauthlib.oauth2.rfc6749.errors
+    *_OAUTH_ERRORS,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load an oauthlib error class on first use (oauthlib is slow to import)."""
+    if name in _OAUTH_ERRORS:
+        from oauthlib.oauth2.rfc6749 import errors
+
+        value = getattr(errors, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | set(_OAUTH_ERRORS))
+
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())

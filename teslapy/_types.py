@@ -11,7 +11,7 @@ CacheDumper = Callable[[Cache], None]
 #: Returns a context manager holding a lock on the cache store, across processes.
 CacheLock = Callable[[], ContextManager[None]]
 PasscodeGetter = Callable[[], str]
-FactorSelector = Callable[[List[dict]], Union[dict, str]]
+FactorSelector = Callable[[List[Dict[str, Any]]], Union[Dict[str, Any], str]]
 CaptchaSolver = Callable[[bytes], str]
 #: Takes the authorize URL, returns the URL the browser ended on (or the bare code).
 Authenticator = Callable[[str], str]

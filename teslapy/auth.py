@@ -402,7 +402,7 @@ def rejection(html: str) -> ValueError:
 # -- MFA ----------------------------------------------------------------------------
 
 
-def factors_from_reply(body: Any) -> List[dict]:
+def factors_from_reply(body: Any) -> List[Dict[str, Any]]:
     """The list of MFA factors from the ``mfa/factors`` reply.
 
     Raises:
@@ -418,7 +418,7 @@ def factors_from_reply(body: Any) -> List[dict]:
     return factors
 
 
-def choose_factor(factors: List[dict], selection: Union[dict, str, None]) -> Optional[dict]:
+def choose_factor(factors: List[Dict[str, Any]], selection: Union[Dict[str, Any], str, None]) -> Optional[Dict[str, Any]]:
     """The factor to use, from the selector's answer (a factor dict or a factor name).
 
     Returns None when the answer is empty (the user cancelled).
@@ -433,14 +433,15 @@ def choose_factor(factors: List[dict], selection: Union[dict, str, None]) -> Opt
         factor = selection
     else:
         name = str(selection)
-        factor = next((f for f in factors if f.get("name") == name), None)
-        if factor is None:
+        found = next((f for f in factors if f.get("name") == name), None)
+        if found is None:
             raise ValueError(f"No such factor name {name}")
+        factor = found
     check_factor(factor)
     return factor
 
 
-def check_factor(factor: dict) -> dict:
+def check_factor(factor: Dict[str, Any]) -> Dict[str, Any]:
     """The factor if teslapy can use it.
 
     Raises:
@@ -455,7 +456,7 @@ def check_factor(factor: dict) -> dict:
     return factor
 
 
-def verify_body(transaction: str, factor: dict, passcode: str) -> Dict[str, str]:
+def verify_body(transaction: str, factor: Dict[str, Any], passcode: str) -> Dict[str, str]:
     """The JSON body of the passcode verification."""
     return {"transaction_id": transaction, "factor_id": factor["id"], "passcode": passcode}
 

@@ -9,7 +9,7 @@ import json
 import logging
 from functools import lru_cache
 from importlib import resources
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def model_year(character: str) -> int:
     return VIN_FIRST_YEAR + index
 
 
-def decode_vin(vin: str) -> Dict[str, str]:
+def decode_vin(vin: object) -> Dict[str, str]:
     """Decode a Tesla VIN into manufacturer, make, body, battery, drive, year and plant.
 
     Characters missing from the position tables decode as ``'Unknown'``; ``year`` is
@@ -116,7 +116,7 @@ def decode_vin(vin: str) -> Dict[str, str]:
     }
 
 
-def compositor_model(vin: str) -> str:
+def compositor_model(vin: object) -> str:
     """Return the image compositor's model name for a VIN: ``'m'`` + 4th character.
 
     Raises ``ValueError`` for a malformed VIN.
@@ -130,7 +130,8 @@ def compositor_model(vin: str) -> str:
 def option_codes() -> Dict[str, str]:
     """Return the packaged option code table (code -> description), read once."""
     text = resources.files("teslapy").joinpath("option_codes.json").read_text("utf-8")
-    return json.loads(text)
+    table: Dict[str, str] = json.loads(text)
+    return table
 
 
 def split_option_codes(codes: Optional[str]) -> List[str]:
@@ -151,12 +152,12 @@ def describe_option_codes(codes: Optional[str]) -> List[str]:
 
 # -- units --------------------------------------------------------------------------
 
-def uses_kilometres(gui_settings: dict) -> bool:
+def uses_kilometres(gui_settings: Dict[str, Any]) -> bool:
     """True when the car's GUI shows distances in kilometres."""
     return "km" in str(gui_settings.get("gui_distance_units") or "")
 
 
-def uses_fahrenheit(gui_settings: dict) -> bool:
+def uses_fahrenheit(gui_settings: Dict[str, Any]) -> bool:
     """True when the car's GUI shows temperatures in Fahrenheit."""
     return str(gui_settings.get("gui_temperature_units") or "").upper() == "F"
 

@@ -11,7 +11,7 @@ import json
 import logging
 import string
 from importlib import resources
-from typing import Dict, Mapping, NamedTuple, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 from urllib.parse import quote
 
 logger = logging.getLogger(__name__)
@@ -34,17 +34,24 @@ class Endpoint(NamedTuple):
         """Whether the reply is a JSON document teslapy can return."""
         return self.content.upper() == JSON_CONTENT
 
-    def path_variables(self) -> list:
+    def path_variables(self) -> List[str]:
         """The placeholder names in the URI, in order (``['vehicle_id']``)."""
         return [field for _, field, _, _ in string.Formatter().parse(self.uri) if field]
 
 
 @functools.lru_cache(maxsize=None)
+def endpoint_table() -> Dict[str, Dict[str, Any]]:
+    """The packaged ``endpoints.json`` as read: name -> ``{"TYPE", "URI", "AUTH", ...}``."""
+    text = resources.files("teslapy").joinpath("endpoints.json").read_text("utf-8")
+    table: Dict[str, Dict[str, Any]] = json.loads(text)
+    return table
+
+
+@functools.lru_cache(maxsize=None)
 def all_endpoints() -> Dict[str, Endpoint]:
     """Every endpoint by name, read from the packaged ``endpoints.json`` on first use."""
-    text = resources.files("teslapy").joinpath("endpoints.json").read_text("utf-8")
     table = {}
-    for name, entry in json.loads(text).items():
+    for name, entry in endpoint_table().items():
         table[name] = Endpoint(
             method=entry["TYPE"].upper(),
             uri=entry["URI"],

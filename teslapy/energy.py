@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timezone as dt_timezone
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import Any, Dict, Optional, TYPE_CHECKING, Union
 
 from teslapy._types import JsonDict
 from teslapy.errors import ProductError
@@ -50,13 +50,14 @@ def _without_none(**params: Any) -> Dict[str, Any]:
 class Product(JsonDict):
     """An energy product on the account (a Powerwall site or a solar site)."""
 
-    def __init__(self, data: dict, tesla: "Tesla") -> None:
+    def __init__(self, data: Dict[str, Any], tesla: "Tesla") -> None:
         super().__init__(data)
         self.tesla = tesla
 
     def _data(self, name: str, **kwargs: Any) -> Dict[str, Any]:
         """Call a read endpoint and return its ``response`` object."""
-        return api_response(self.api(name, **kwargs), name)
+        data: Dict[str, Any] = api_response(self.api(name, **kwargs), name)
+        return data
 
     def api(self, name: str, **kwargs: Any) -> JsonDict:
         """Call the named endpoint with this product's ``battery_id`` and ``site_id``.
@@ -69,12 +70,14 @@ class Product(JsonDict):
         """
         path_vars = _without_none(battery_id=self.get("id"),
                                   site_id=self.get("energy_site_id"))
-        return self.tesla.api(name, path_vars, **kwargs)
+        reply: JsonDict = self.tesla.api(name, path_vars, **kwargs)
+        return reply
 
-    def get_history_data(self, kind: str = "energy", period: str = "day",
+    def get_history_data(self, kind: str = "savings", period: str = "day",
                          start_date: Optional[str] = None, end_date: Optional[str] = None,
                          installation_timezone: Optional[str] = None,
-                         timezone: Optional[str] = None) -> JsonDict:
+                         timezone: Optional[str] = None,
+                         tariff: Optional[str] = None) -> JsonDict:
         """Return the site's history series (HISTORY_DATA).
 
         kind: (optional) power, energy, backup, self_consumption,
@@ -84,15 +87,16 @@ class Product(JsonDict):
         end_date: (optional) ISO 8601 end; defaults to now (UTC) at each call
         installation_timezone: (optional) the site's time zone, e.g. ``Europe/Berlin``
         timezone: (optional) time zone to report in
+        tariff: (optional) tariff id for savings
 
         Unset options are not sent. Raises ``HTTPError`` for errors Tesla returns.
         """
         return self._history("HISTORY_DATA", kind=kind, period=period,
                              start_date=start_date, end_date=end_date,
                              installation_timezone=installation_timezone,
-                             timezone=timezone)
+                             timezone=timezone, tariff=tariff)
 
-    def get_calendar_history_data(self, kind: str = "energy", period: str = "day",
+    def get_calendar_history_data(self, kind: str = "savings", period: str = "day",
                                   start_date: Optional[str] = None,
                                   end_date: Optional[str] = None,
                                   installation_timezone: Optional[str] = None,
@@ -100,8 +104,7 @@ class Product(JsonDict):
                                   tariff: Optional[str] = None) -> JsonDict:
         """Return the site's calendar history series (CALENDAR_HISTORY_DATA).
 
-        Options as :meth:`get_history_data`, plus period ``lifetime`` and
-        tariff: (optional) tariff id for savings
+        Options as :meth:`get_history_data`, plus period ``lifetime``.
 
         Unset options are not sent; ``end_date`` defaults to now (UTC) at each call.
         Raises ``HTTPError`` for errors Tesla returns.
@@ -148,27 +151,36 @@ class Battery(Product):
         return self
 
     def set_operation(self, mode: str) -> str:
-        """Set the operation mode: ``self_consumption``, ``backup`` or ``autonomous``.
+        """Set the operation mode, e.g. ``self_consumption``, ``backup`` or ``autonomous``.
 
-        Returns Tesla's message. Raises ``ValueError`` for another mode,
+        Any mode is sent as it is (Tesla adds modes; ``OPERATION_MODES`` lists the known
+        ones). Returns Tesla's message. Raises ``ValueError`` for an empty mode,
         ``ProductError`` when Tesla does not accept it.
         """
+        if not isinstance(mode, str) or not mode.strip():
+            raise ValueError(f"The operation mode must be a name such as "
+                             f"{', '.join(OPERATION_MODES)}, not {mode!r}")
         if mode not in OPERATION_MODES:
-            raise ValueError(f"Unknown operation mode {mode!r}; use one of "
-                             f"{', '.join(OPERATION_MODES)}")
+            logger.info("Sending operation mode %r, which teslapy does not know", mode)
         return self.command("BATTERY_OPERATION_MODE", default_real_mode=mode)
 
-    def set_backup_reserve_percent(self, percent: int) -> str:
-        """Set the share of energy kept for outages, a whole percentage 0 to 100.
+    def set_backup_reserve_percent(self, percent: Union[int, float, str]) -> str:
+        """Set the share of energy kept for outages, a percentage 0 to 100.
 
-        Returns Tesla's message. Raises ``ValueError`` for anything but an int from
-        0 to 100, ``ProductError`` when Tesla does not accept it.
+        Like TeslaPy 1.5 it takes anything ``int()`` reads (``20``, ``'20'``, ``20.0``;
+        a fraction is cut off). Returns Tesla's message. Raises ``ValueError`` for a
+        value ``int()`` cannot read or outside 0 to 100, ``ProductError`` when Tesla
+        does not accept it.
         """
-        if isinstance(percent, bool) or not isinstance(percent, int) \
-                or not 0 <= percent <= 100:
-            raise ValueError(f"Backup reserve must be a whole percentage from 0 to 100, "
+        try:
+            value = int(percent)
+        except (TypeError, ValueError):
+            raise ValueError(f"Backup reserve must be a percentage from 0 to 100, "
+                             f"not {percent!r}") from None
+        if isinstance(percent, bool) or not 0 <= value <= 100:
+            raise ValueError(f"Backup reserve must be a percentage from 0 to 100, "
                              f"not {percent!r}")
-        return self.command("BACKUP_RESERVE", backup_reserve_percent=percent)
+        return self.command("BACKUP_RESERVE", backup_reserve_percent=value)
 
 
 class SolarPanel(Product):

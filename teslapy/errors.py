@@ -25,6 +25,9 @@ meaning are subclasses of it whose message ends with what to do:
     ├── PartnerNotRegisteredError     412: the Fleet API app is not registered in this region
     └── WrongRegionError              421: the account lives in another Fleet API region
 
+The live stream's errors are ``StreamError`` and its subclasses, in
+:mod:`teslapy.streaming.errors` (each also a ``requests`` error of the matching kind).
+
 OAuth failures are the ``oauthlib.oauth2.rfc6749.errors`` classes
 (``CustomOAuth2Error``, ``InvalidGrantError``, ``LoginRequired``). Misuse raises
 ``ValueError``. Transport errors (``ConnectionError``, ``Timeout``) pass through

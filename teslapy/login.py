@@ -14,7 +14,7 @@ rules).
 from __future__ import annotations
 
 import logging
-from typing import Callable, Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple, Union
 from urllib.parse import urljoin
 
 import requests
@@ -50,7 +50,7 @@ class PasswordSignIn:
 
     def __init__(self, http: requests.Session, email: str, password: str, *,
                  passcode_getter: Callable[[], str],
-                 factor_selector: Callable[[List[dict]], Union[dict, str]],
+                 factor_selector: Callable[[List[Dict[str, Any]]], Union[Dict[str, Any], str]],
                  captcha_solver: Callable[[bytes], str],
                  timeout: Optional[float]) -> None:
         self.http = http
@@ -165,7 +165,7 @@ class PasswordSignIn:
         errors.raise_for_status(reply)
         factors = auth.factors_from_reply(errors.json_body(reply, "MFA factors"))
         if len(factors) == 1:
-            factor: Optional[dict] = auth.check_factor(factors[0])
+            factor: Optional[Dict[str, Any]] = auth.check_factor(factors[0])
         else:
             factor = auth.choose_factor(factors, self.factor_selector(factors))
         if factor is None:

@@ -10,7 +10,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Union
+from typing import Any, Dict, List, Union
 
 from teslapy import auth
 
@@ -20,7 +20,7 @@ def ask_passcode() -> str:
     return input("Passcode: ").strip()
 
 
-def ask_factor(factors: List[dict]) -> Union[dict, str]:
+def ask_factor(factors: List[Dict[str, Any]]) -> Union[Dict[str, Any], str]:
     """Ask on stdin which MFA factor to use; returns the factor, or "" to cancel."""
     for number, factor in enumerate(factors, start=1):
         print(f"{number}: {factor.get('name')}")

@@ -33,7 +33,7 @@ import os
 import shutil
 import tempfile
 import time
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from teslapy.errors import TeslaError
 
@@ -105,7 +105,7 @@ def spki_hashes(pem: bytes) -> list[str]:
     ).digest()).decode("ascii") for certificate in certificates]
 
 
-def callback_in_log(entries: Iterable[dict], prefix: str = CALLBACK_PREFIX) -> Optional[str]:
+def callback_in_log(entries: Iterable[Dict[str, Any]], prefix: str = CALLBACK_PREFIX) -> Optional[str]:
     """The first navigation to a URL starting with ``prefix`` in Chrome performance-log entries.
 
     Each entry's ``message`` is the JSON text of a DevTools event; a redirect to the

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import threading
 import time
 from typing import Any, ContextManager, Dict, Iterator, List, NamedTuple, Optional, Union
@@ -58,9 +59,19 @@ REGION_HOSTS = {
 }
 
 
+#: The package's TeslaPy 1.5 names a script may set to change the default hosts.
+PACKAGE_DEFAULTS = {SSO_BASE_URL_ENV: "SSO_BASE_URL", API_BASE_URL_ENV: "BASE_URL",
+                    STREAMING_BASE_URL_ENV: "STREAMING_BASE_URL"}
+
+
 def _setting(value: Optional[str], env_name: str, default: str) -> str:
-    """A host setting: the argument, else the environment variable, else Tesla's host."""
-    return value or os.environ.get(env_name) or default
+    """A host setting: the argument, else the environment variable, else the package's
+    name for it (``teslapy.BASE_URL``, which a script may have set), else Tesla's host."""
+    if value or os.environ.get(env_name):
+        return value or os.environ[env_name]
+    package = sys.modules.get("teslapy")
+    override = getattr(package, PACKAGE_DEFAULTS.get(env_name, ""), None) if package else None
+    return override if isinstance(override, str) and override else default
 
 
 def _with_slash(url: str) -> str:
@@ -81,13 +92,21 @@ def region_of(sso_base: str) -> str:
     return "global"
 
 
+def _expiry(token: Token) -> Optional[float]:
+    """When an Owner API token expires (epoch seconds): ``expires_at``, else
+    ``created_at`` + ``expires_in``; None when unknown."""
+    try:
+        if token.get("expires_at") is not None:
+            return float(token["expires_at"])
+        return float(token["created_at"]) + float(token["expires_in"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _expired(token: Token, now: Optional[float] = None) -> bool:
     """Whether ``token`` expires within ``EXPIRY_MARGIN`` (False when its expiry is unknown)."""
-    try:
-        expiry = float(token["created_at"]) + float(token["expires_in"])
-    except (KeyError, TypeError, ValueError):
-        return False
-    return 0 < expiry <= (now if now is not None else time.time()) + EXPIRY_MARGIN
+    expiry = _expiry(token)
+    return expiry is not None and 0 < expiry <= (now if now is not None else time.time()) + EXPIRY_MARGIN
 
 
 def _newer(token: Token, than: Token) -> bool:
@@ -216,6 +235,7 @@ class Tesla(transport.Session):
         self._sso_token: Token = {}
         self._region_sso_base_url: Optional[str] = None
         self._pending: Optional[_PendingSignIn] = None
+        self._authorized: Optional[bool] = None
         self._loaded = False
         self._auth_lock = threading.RLock()
         self._cache_lock_depth = 0
@@ -260,15 +280,45 @@ class Tesla(transport.Session):
 
     @property
     def authorized(self) -> bool:
-        """Whether an Owner API token is held (it is refreshed on use when expired)."""
+        """Whether an Owner API token is held (it is refreshed on use when expired).
+
+        May be set: False makes the next :meth:`fetch_token` sign in again even with a
+        token held, as in TeslaPy 1.5.
+        """
+        if self._authorized is not None:
+            return self._authorized
         return bool(self.token.get("access_token"))
 
-    def expires_at(self) -> Optional[float]:
-        """When the Owner API token expires (epoch seconds), or None if unknown."""
-        try:
-            return float(self.token["created_at"]) + float(self.token["expires_in"])
-        except (KeyError, TypeError, ValueError):
-            return None
+    @authorized.setter
+    def authorized(self, value: bool) -> None:
+        self._authorized = bool(value)
+
+    @property
+    def expires_at(self) -> float:
+        """When the Owner API token expires, in epoch seconds (0 when no token is held).
+
+        May be set (to force an early refresh, for instance).
+        """
+        return _expiry(self.token) or 0.0
+
+    @expires_at.setter
+    def expires_at(self, value: float) -> None:
+        self.token["expires_at"] = float(value)
+
+    @property
+    def endpoints(self) -> Dict[str, Dict[str, Any]]:
+        """The endpoint table (``endpoints.json``): name -> ``{TYPE, URI, AUTH, ...}``."""
+        return endpoints.endpoint_table()
+
+    @property
+    def sso_base(self) -> str:
+        """The SSO base URL in use (the account's regional host once known)."""
+        return self.active_sso_base_url
+
+    @sso_base.setter
+    def sso_base(self, value: str) -> None:
+        self.sso_base_url = _with_slash(value)
+        self._region_sso_base_url = None
 
     def token_expired(self) -> bool:
         """Whether the Owner API token is expired (or about to expire).
@@ -276,7 +326,7 @@ class Tesla(transport.Session):
         False without a token or when its expiry is unknown; a token the API refuses is
         still refreshed then, on its 401.
         """
-        return self.authorized and _expired(self.token)
+        return bool(self.token.get("access_token")) and _expired(self.token)
 
     def _uses_exchange(self) -> bool:
         """Whether the Owner API token came from the RFC 7523 exchange (not the SSO token)."""
@@ -404,6 +454,7 @@ class Tesla(transport.Session):
         """Hold and cache new tokens of the account at ``sso_base``; tell the token updater."""
         self._sso_token = dict(sso_token)
         self._token = dict(owner_token)
+        self._authorized = None
         self._region_sso_base_url = _with_slash(sso_base)
         self._use_region_hosts(sso_base)
         self._save_cache()
@@ -450,6 +501,7 @@ class Tesla(transport.Session):
             self._token, self._sso_token = {}, {}
             self._region_sso_base_url = None
             self._pending = None
+            self._authorized = None
         logger.info("Forgot the tokens of %s", self.email)
         if sign_out:
             import webbrowser
@@ -540,7 +592,8 @@ class Tesla(transport.Session):
 
     def _plain_session(self) -> transport.Session:
         """A new requests session with this one's transport settings and its own cookies."""
-        return transport.Session(retry=self.retry, verify=self.verify, proxy=self.proxy,
+        return transport.Session(retry=self.retry, verify=True if self.verify is None else self.verify,
+                                 proxy=self.proxy,
                                  user_agent=self.user_agent, environment=self.environment)
 
     def _sign_in_with_password(self) -> Token:
@@ -588,10 +641,10 @@ class Tesla(transport.Session):
                 and body.get("error") == auth.EXCHANGE_RETIRED_ERROR:
             return None
         errors.raise_for_status(reply)
-        body = errors.json_body(reply, "Owner API token")
-        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+        parsed = errors.json_body(reply, "Owner API token")
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("access_token"), str):
             raise ResponseError("The Owner API token reply holds no access token", reply)
-        token = dict(body)
+        token = dict(parsed)
         token.setdefault("created_at", int(time.time()))
         return token
 
@@ -642,7 +695,8 @@ class Tesla(transport.Session):
         if not sso_token.get("refresh_token"):
             sso_token["refresh_token"] = refresh
         self._sso_token = sso_token
-        self._save_cache()                  # the old refresh token may be spent already
+        if exchange:
+            self._save_cache()              # the old refresh token is spent: keep the new one
         self._token = self._owner_token(sso_token, try_exchange=exchange)
         self._save_cache()
         self._notify()
@@ -697,7 +751,8 @@ class Tesla(transport.Session):
             self.fetch_token()
         elif self.token_expired():
             self._renew()
-        return self.token["access_token"]
+        access: str = self.token["access_token"]
+        return access
 
     # -- requests -------------------------------------------------------------------
 
@@ -713,11 +768,12 @@ class Tesla(transport.Session):
     def _send(self, method: str, url: str, with_token: bool, kwargs: Dict[str, Any]) -> requests.Response:
         call = dict(kwargs)
         headers = dict(call.pop("headers", None) or {})
-        if with_token and self.authorized:
+        if with_token and self.token.get("access_token"):
             transport.require_secure(url)
             headers["Authorization"] = f"Bearer {self.token['access_token']}"
         call.setdefault("timeout", self.timeout)
-        return super().request(method, url, headers=headers, **call)
+        response: requests.Response = super().request(method, url, headers=headers, **call)
+        return response
 
     def _token_refused(self, response: requests.Response) -> bool:
         """Whether the API refused the token itself: 401, or Tesla's 403 for a badly minted one."""
@@ -739,6 +795,8 @@ class Tesla(transport.Session):
             serialize: (optional) return the JSON reply as a ``JsonDict`` (default);
                 False returns the :class:`requests.Response`.
             withhold_token: (optional) do not send the bearer token.
+            data: (optional) a dict or list is sent as JSON, as TeslaPy 1.5 did (use
+                ``json=`` for JSON and ``data=`` with a string for other bodies).
 
         Raises:
             requests.HTTPError: 4xx/5xx, with Tesla's error text as the reason (the
@@ -747,6 +805,8 @@ class Tesla(transport.Session):
             oauthlib.oauth2.InsecureTransportError: the token would go to a plain-http
                 host that is not loopback.
         """
+        if isinstance(kwargs.get("data"), (dict, list)) and "json" not in kwargs:
+            kwargs["json"] = kwargs.pop("data")     # TeslaPy 1.5 sent data= as JSON
         url = self._absolute(url)
         with_token = not withhold_token and self._is_api_url(url)
         if with_token and self.token_expired():
@@ -800,7 +860,7 @@ class Tesla(transport.Session):
 
     # -- products ---------------------------------------------------------------------
 
-    def _response_list(self, name: str) -> List[dict]:
+    def _response_list(self, name: str) -> List[Dict[str, Any]]:
         reply = self.api(name)
         items = reply.get("response") if isinstance(reply, dict) else None
         if not isinstance(items, list):

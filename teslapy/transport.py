@@ -115,7 +115,7 @@ class Environment:
         found = self._by_origin.get(origin)
         if found is None:
             chosen = self._settings.get(origin[0]) or self._settings.get("all")
-            bypass = bool(chosen) and urllib.request.proxy_bypass_environment(
+            bypass = bool(chosen) and urllib.request.proxy_bypass_environment(  # type: ignore[attr-defined]
                 parts.hostname or "", self._settings)
             found = {origin[0]: chosen} if chosen and not bypass else {}
             self._by_origin[origin] = found
@@ -157,7 +157,7 @@ def read_within(response: requests.Response, seconds: Optional[float]) -> None:
                 f"The reply from {urlsplit(response.url).netloc} took longer than "
                 f"{seconds:g} s in all", response=response)
     response._content = b"".join(chunks)
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]
     raw.release_conn()
 
 
@@ -194,7 +194,8 @@ class Session(requests.Session):
             kwargs["proxies"] = self.environment.proxies_for(url)
         if kwargs.get("stream"):
             return super().request(method, url, *args, **kwargs)
-        response = super().request(method, url, *args, stream=True, **kwargs)
+        kwargs["stream"] = True
+        response = super().request(method, url, *args, **kwargs)
         read_within(response, self.deadline)
         return response
 
@@ -265,7 +266,7 @@ class TokenClient:
 
     def __init__(self, session: Session, timeout: Optional[float] = None) -> None:
         self.session = session
-        self.verify = session.verify
+        self.verify: Verify = True if session.verify is None else session.verify
         self.proxy: Optional[str] = None
         self.timeout = timeout
         self._client: Optional["httpx.Client"] = None

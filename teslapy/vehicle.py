@@ -66,12 +66,27 @@ def api_response(reply: Any, name: str,
     return response
 
 
-class Vehicle(JsonDict):
-    """A car on the account; holds the API's vehicle object and data groups."""
+class _OptionCodeTable:
+    """``Vehicle.codes``: the packaged option-code descriptions, read on first use."""
 
-    def __init__(self, data: dict, tesla: "Tesla") -> None:
+    def __get__(self, instance: object, owner: type) -> Dict[str, str]:
+        return codes.option_codes()
+
+
+class Vehicle(JsonDict):
+    """A car on the account; holds the API's vehicle object and data groups.
+
+    ``COLS`` names the streamed columns and ``codes`` is the option-code table, as in
+    TeslaPy 1.5; ``callback`` is the function the last :meth:`stream` call was given.
+    """
+
+    COLS: List[str] = list(streaming.COLUMNS)
+    codes = _OptionCodeTable()
+
+    def __init__(self, data: Dict[str, Any], tesla: "Tesla") -> None:
         super().__init__(data)
         self.tesla = tesla
+        self.callback: Optional[Callable[[Dict[str, Any]], Any]] = None
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -91,7 +106,8 @@ class Vehicle(JsonDict):
         Raises ``ValueError`` for an unknown endpoint name and ``HTTPError`` for
         errors Tesla returns (408 while the car sleeps).
         """
-        return self.tesla.api(name, {"vehicle_id": self._id_s}, **kwargs)
+        reply: JsonDict = self.tesla.api(name, {"vehicle_id": self._id_s}, **kwargs)
+        return reply
 
     def _display_name(self) -> str:
         return str(self.get("display_name") or self.get("vin") or self._id_s)
@@ -190,7 +206,7 @@ class Vehicle(JsonDict):
         Raises ``HTTPError`` (408) when the car is asleep.
         """
         name = "MOBILE_ENABLED"
-        return api_response(self.api(name), name, bool)
+        return bool(api_response(self.api(name), name, bool))
 
     # -- image, units, VIN ------------------------------------------------------------
 
@@ -218,7 +234,8 @@ class Vehicle(JsonDict):
                   "options": options}
         response = self.tesla.request("GET", self.tesla.compositor_url, params=params,
                                       serialize=False, withhold_token=True)
-        return response.content
+        image: bytes = response.content
+        return image
 
     def _gui_settings(self) -> Dict[str, Any]:
         """The car's GUI settings, fetched with vehicle_data when not yet known."""
@@ -241,14 +258,19 @@ class Vehicle(JsonDict):
         return codes.format_distance(miles, codes.uses_kilometres(self._gui_settings()),
                                      speed)
 
-    def temp_units(self, celsius: Optional[float]) -> Optional[str]:
+    def temp_units(self, celcius: Optional[float] = None, *,
+                   celsius: Optional[float] = None) -> Optional[str]:
         """Format a temperature in degrees Celsius in the car's GUI units.
 
         One decimal and the unit letter: ``'21.0 C'`` / ``'69.8 F'``. ``None`` passes
-        through. Fetches the GUI settings like :meth:`dist_units`.
+        through. Fetches the GUI settings like :meth:`dist_units`. The argument keeps
+        TeslaPy 1.5's spelling ``celcius``; ``celsius=`` works as well.
         """
-        if celsius is None:
+        if celcius is None:
+            celcius = celsius
+        if celcius is None:
             return None
+        celsius = celcius
         return codes.format_temperature(celsius,
                                         codes.uses_fahrenheit(self._gui_settings()))
 
@@ -295,7 +317,7 @@ class Vehicle(JsonDict):
 
     # -- streaming ------------------------------------------------------------------
 
-    def stream(self, callback: Optional[Callable[[dict], Any]] = None, retry: int = 0,
+    def stream(self, callback: Optional[Callable[[Dict[str, Any]], Any]] = None, retry: int = 0,
                indefinitely: bool = False, **kwargs: Any) -> None:
         """Receive the car's streamed data on change until the stream ends.
 
@@ -303,13 +325,15 @@ class Vehicle(JsonDict):
             ``speed``, ``odometer``, ``soc``, ``elevation``, ``est_heading``,
             ``est_lat``, ``est_lng``, ``power``, ``shift_state``, ``range``,
             ``est_range``, ``heading``; empty values are ``None``)
-        retry: (optional) reconnect this many times after the stream ends
-        indefinitely: (optional) reconnect forever
+        retry: (optional) restart (resubscribe or reconnect) this many times
+        indefinitely: (optional) restart forever
 
         The car's ``drive_state``, ``charge_state`` and ``vehicle_state`` are always
         updated. Tesla ends the stream after about 10 seconds without a change.
-        Other keyword arguments go to websocket-client's ``run_forever``
-        (default ``ping_interval=10``). Ctrl-C stops streaming and returns. See
-        :func:`teslapy.streaming.stream`.
+        Other keyword arguments (``connect_timeout``, ``ping_interval``,
+        ``ping_timeout``, ``idle_timeout``, ``backoff`` and connection options) and
+        the errors raised are those of :func:`teslapy.streaming.stream`. Ctrl-C stops
+        streaming and returns.
         """
+        self.callback = callback
         streaming.stream(self, callback, retry=retry, indefinitely=indefinitely, **kwargs)

@@ -7,11 +7,16 @@ measured from the moment the car was first seen driving (its *anchor*). Asking f
 the same instants therefore always gives the same values, however often the car is
 refreshed in between.
 
+The battery pays for the distance: each mile uses the energy of
+:data:`RANGE_MILES_PER_MILE` rated miles of the car's pack, and the power shown is
+that energy per mile times the speed (plus a term for speeding up, negative when
+slowing down), so level, ranges and power agree with the distance driven.
+
 A car whose ``route`` is removed parks where it is: speed empty, shift state ``P``.
 
-This module knows cars only as :class:`Drivable` (a full ``data`` document, a
-``route`` and a slot for the anchor), so :mod:`teslasim.state` can use it without
-the two importing each other.
+This module knows cars only as :class:`Drivable` (a full ``data`` document, its
+battery pack, a ``route`` and a slot for the anchor), so :mod:`teslasim.state` can use
+it without the two importing each other.
 """
 from __future__ import annotations
 
@@ -20,15 +25,16 @@ import math
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
+from teslasim.charging import Pack, level_shown
+
 logger = logging.getLogger(__name__)
 
 EARTH_RADIUS_MILES = 3958.8
 MEAN_SPEED_MPH = 32.5
 # (amplitude mph, period s, phase rad): mean +- 12.5 keeps speed within 20..45 mph
 SPEED_WAVES = ((8.0, 97.0, 0.0), (4.5, 23.0, 1.3))
-PERCENT_PER_MILE = 0.35            # state of charge used per mile driven
+RANGE_MILES_PER_MILE = 1.1         # rated range used per mile of town driving
 LOWEST_PERCENT = 5.0               # the battery never reads below this while driving
-KW_PER_MPH = 0.4                   # power drawn at steady speed
 KW_PER_MPH_PER_S = 15.0            # extra power while accelerating (negative: regen)
 
 
@@ -39,16 +45,14 @@ class Anchor:
     time: float
     distance: float                 # closed-form distance at ``time``, miles
     odometer: float
-    percent: float
-    battery_range: float
-    est_battery_range: float
-    ideal_battery_range: float
+    percent: float                  # state of charge at ``time``
 
 
 class Drivable(Protocol):
-    """What driving needs of a car: its vehicle_data document, its route, its anchor."""
+    """What driving needs of a car: its vehicle_data document, pack, route and anchor."""
 
     data: dict
+    pack: Pack
     route: Optional[list]
     drive_anchor: Optional[Anchor]        # set while the car is driving
 
@@ -137,15 +141,11 @@ def elevation_metres(latitude: float, longitude: float) -> int:
 def _anchor(vehicle: Drivable, now: float) -> Anchor:
     anchor = vehicle.drive_anchor
     if anchor is None:
-        charge = vehicle.data["charge_state"]
         anchor = Anchor(
             time=now,
             distance=distance_miles(now),
             odometer=float(vehicle.data["vehicle_state"]["odometer"]),
-            percent=float(charge["battery_level"]),
-            battery_range=float(charge["battery_range"]),
-            est_battery_range=float(charge["est_battery_range"]),
-            ideal_battery_range=float(charge["ideal_battery_range"]),
+            percent=vehicle.pack.percent_of(vehicle.data["charge_state"]),
         )
         vehicle.drive_anchor = anchor
     return anchor
@@ -182,23 +182,25 @@ def advance(vehicle: Drivable, now: float) -> None:
     miles = distance_miles(now) - anchor.distance
     lat, lon, heading = position_on_route(vehicle.route, miles)
     speed = speed_mph(now)
+    pack = vehicle.pack
+    kwh_per_mile = RANGE_MILES_PER_MILE / pack.miles_per_kwh
 
     drive_state = vehicle.data["drive_state"]
     drive_state.update(
         latitude=round(lat, 6), longitude=round(lon, 6),
         native_latitude=round(lat, 6), native_longitude=round(lon, 6),
         heading=int(round(heading)) % 360, speed=int(round(speed)), shift_state="D",
-        power=int(round(KW_PER_MPH * speed + KW_PER_MPH_PER_S * acceleration(now))),
+        power=int(round(kwh_per_mile * speed + KW_PER_MPH_PER_S * acceleration(now))),
     )
     vehicle.data["vehicle_state"]["odometer"] = round(anchor.odometer + miles, 6)
 
-    percent = max(LOWEST_PERCENT, anchor.percent - PERCENT_PER_MILE * miles)
-    share = percent / anchor.percent if anchor.percent > 0 else 0.0
+    used = pack.percent(kwh_per_mile * miles)
+    percent = min(anchor.percent, max(LOWEST_PERCENT, anchor.percent - used))
     charge = vehicle.data["charge_state"]
     charge.update(
-        battery_level=int(round(percent)), usable_battery_level=int(round(percent)),
-        battery_range=round(anchor.battery_range * share, 2),
-        est_battery_range=round(anchor.est_battery_range * share, 2),
-        ideal_battery_range=round(anchor.ideal_battery_range * share, 2),
+        battery_level=level_shown(percent), usable_battery_level=level_shown(percent),
+        battery_range=round(pack.rated_miles * percent / 100, 2),
+        est_battery_range=round(pack.est_miles * percent / 100, 2),
+        ideal_battery_range=round(pack.ideal_miles * percent / 100, 2),
     )
     _stamp(vehicle, now)

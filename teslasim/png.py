@@ -5,7 +5,9 @@
 row with a few coloured spans pasted in by slice assignment, so even large images
 take a few milliseconds. The body outline depends on the model and view, the paint
 colour on the paint option code, the rim colour and a stripe under the car on the
-wheel code, and a thin strip of marks near the bottom on the whole option set.
+wheel code, the seats on the interior code, and a thin strip of marks near the
+bottom on the whole option set. Codes outside those families (``PC30``, ``WR00``)
+never colour anything.
 """
 from __future__ import annotations
 
@@ -23,28 +25,48 @@ Colour = tuple  # (r, g, b)
 
 MODELS = ("ms", "mx", "m3", "my")
 VIEWS = ("STUD_3QTR", "STUD_3QTR_V2", "STUD_SIDE", "STUD_REAR", "STUD_SEAT", "STUD_WHEEL")
+# Every paint, wheel and interior code of Tesla's option code table; other codes
+# (PC30 "no performance chassis", WR00 "no wrap", ...) never colour the picture.
 PAINT_COLOURS = {
-    "PBSB": (22, 22, 24),        # solid black
-    "PMBL": (16, 16, 20),        # obsidian black
-    "PPSW": (240, 240, 236),     # pearl white
     "PBCW": (236, 236, 236),     # solid white
-    "PMNG": (92, 95, 102),       # midnight silver
-    "PMSS": (190, 193, 194),     # silver
-    "PMAB": (112, 82, 62),       # metallic brown
+    "PBSB": (22, 22, 24),        # solid black
+    "PMAB": (112, 82, 62),       # anza brown metallic
+    "PMBL": (16, 16, 20),        # obsidian black multi-coat
+    "PMMB": (40, 70, 130),       # monterey blue metallic
+    "PMNG": (92, 95, 102),       # midnight silver metallic
+    "PMSG": (48, 88, 68),        # green metallic
+    "PMSS": (190, 193, 194),     # san simeon silver metallic
+    "PMTG": (118, 122, 126),     # dolphin grey metallic
+    "PN00": (160, 162, 164),     # quicksilver
+    "PN01": (70, 72, 76),        # stealth grey
     "PPMR": (162, 18, 28),       # red multi-coat
+    "PPSB": (30, 56, 104),       # deep blue metallic
     "PPSR": (150, 14, 22),       # signature red
-    "PMMR": (120, 20, 30),       # metallic red
-    "PPSB": (30, 56, 104),       # deep blue
-    "PMMB": (40, 70, 130),       # metallic blue
-    "PN01": (110, 112, 110),     # quicksilver
+    "PPSW": (240, 240, 236),     # pearl white multi-coat
+    "PPTI": (140, 136, 128),     # titanium metallic
+    "PR00": (90, 16, 30),        # midnight cherry red
+    "PR01": (182, 20, 32),       # ultra red
 }
 DEFAULT_PAINT = (150, 150, 154)
-INTERIOR_COLOURS = {"IN3PB": (20, 20, 20), "IN3PW": (232, 230, 224), "IBW": (232, 230, 224)}
+_BLACK_SEATS, _WHITE_SEATS = (20, 20, 20), (232, 230, 224)
+INTERIOR_COLOURS = {
+    **dict.fromkeys(("IN3PB", "IN3BB", "INPB0", "INPB1", "INYPB", "INFBP", "INBFP", "INBPP",
+                     "INBTB", "INLPP", "S3PB", "S32P"), _BLACK_SEATS),
+    **dict.fromkeys(("IN3PW", "IN3BW", "INPW0", "INPW1", "INYPW", "INBPW", "INBBW",
+                     "INBC3W", "S3PW"), _WHITE_SEATS),
+    "INLPC": (226, 214, 188), "INB3C": (226, 214, 188),      # cream
+    "INWPT": (176, 130, 92),                                 # tan
+}
 DEFAULT_INTERIOR = (48, 44, 42)
+_SILVER, _GREY, _DARK = (200, 200, 204), (128, 130, 134), (40, 40, 44)
 WHEEL_COLOURS = {
     "W38B": (170, 172, 176), "W39B": (60, 62, 66), "W40B": (210, 212, 215),
-    "W41B": (40, 40, 44), "WTAS": (200, 200, 204), "WT20": (128, 130, 134),
-    "WY19B": (176, 178, 182), "WY20P": (36, 36, 40), "WX00": (150, 150, 150),
+    "W41B": _DARK, "W38A": (184, 186, 190), "W39S": (96, 98, 102),
+    **dict.fromkeys(("WTAS", "WT19", "WT20", "WT22", "WTSS", "WTSP", "WS90"), _SILVER),
+    **dict.fromkeys(("WTDS", "WTSD", "WTTG", "WTHX", "WTX1", "WY18B", "WY19B", "WY9S",
+                     "W32P", "WX00", "WS10"), _GREY),
+    **dict.fromkeys(("WTAB", "WTD2", "WTSC", "WTSG", "WTTB", "WTTC", "WTUT", "W30P", "W32D",
+                     "W33D", "WY0S", "WY1S", "WY20P", "WX20"), _DARK),
 }
 DEFAULT_WHEEL = (120, 122, 126)
 TYRE = (28, 28, 30)
@@ -84,15 +106,9 @@ def encode_rgb(width: int, height: int, rows: Iterable[bytes]) -> bytes:
 
 # -- the picture ------------------------------------------------------------------
 
-def _colour_for(codes: Sequence[str], table: dict, prefix: str, default: Colour) -> Colour:
-    for code in codes:
-        if code in table:
-            return table[code]
-    for code in codes:
-        if code.startswith(prefix) and len(code) > len(prefix):
-            seed = zlib.crc32(code.encode())
-            return (seed & 0xFF, (seed >> 8) & 0xFF, (seed >> 16) & 0xFF)
-    return default
+def _colour_for(codes: Sequence[str], table: dict, default: Colour) -> Colour:
+    """The colour of the first of ``codes`` that ``table`` knows, else ``default``."""
+    return next((table[code] for code in codes if code in table), default)
 
 
 # Body outlines: (top of roof, top of bonnet/boot, bottom of body) as fractions of the
@@ -211,9 +227,9 @@ def render_car(model: str, view: str, size: int, options: tuple[str, ...] = (),
         raise ImageError("size must be a whole number from 1 to 2048")
     width, height = size, max(1, size * 9 // 16)
     codes = [code.strip().lstrip("$").upper() for code in options if code.strip()]
-    paint = _colour_for(codes, PAINT_COLOURS, "P", DEFAULT_PAINT)
-    rim = _colour_for(codes, WHEEL_COLOURS, "W", DEFAULT_WHEEL)
-    interior = _colour_for(codes, INTERIOR_COLOURS, "IN", DEFAULT_INTERIOR)
+    paint = _colour_for(codes, PAINT_COLOURS, DEFAULT_PAINT)
+    rim = _colour_for(codes, WHEEL_COLOURS, DEFAULT_WHEEL)
+    interior = _colour_for(codes, INTERIOR_COLOURS, DEFAULT_INTERIOR)
     background = (255, 255, 255) if plain_background else (226, 230, 236)
     blank = bytes(background) * width
     signature = zlib.crc32(",".join(sorted(codes)).encode())

@@ -10,6 +10,7 @@ built-in ``fleet.json`` or a file given with ``--fleet``)::
                     "captcha": "off"|"always"|"after_submit",
                     "factors": [{"id", "name", "secret"}], "user_id"}],
       "vehicles": [{"owner": email, "wake_delay": seconds, "route": [[lat, lon], ...]?,
+                    "pack_kwh": usable kWh?,
                     "data": <full vehicle_data response, as in Tesla's API>}],
       "energy_sites": [{"owner": email, "kind": "battery"|"solar", ...}],
       "fleet_api": {"apps": [...], "regions": {...}}        # see teslasim.fleet_model
@@ -19,7 +20,11 @@ built-in ``fleet.json`` or a file given with ``--fleet``)::
 ``after_submit`` answers the first credential post with the form again, now with a
 captcha field and the message "Captcha is required". ``secret`` is a base32 TOTP
 secret (RFC 6238, SHA-1, 6 digits, 30 s). A vehicle's ``data.state`` is its initial
-state; ``route`` makes it drive that loop of waypoints.
+state; ``route`` makes it drive that loop of waypoints (:mod:`teslasim.drive`);
+``pack_kwh`` is the usable energy of its full battery, which with the ranges its
+``charge_state`` shows sets how charging adds level and range (:mod:`teslasim.charging`;
+without it the pack gives 4 rated miles per kWh). A car whose ``charging_state`` is
+``Charging`` charges from the supply its ``charge_state`` shows.
 """
 from __future__ import annotations
 
@@ -33,7 +38,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
-from teslasim import drive
+from teslasim import charging, drive
 from teslasim.fleet_model import FleetModel
 from teslasim.rules import Rules
 
@@ -110,8 +115,16 @@ class VehicleState:
     route: Optional[list] = None
     woken_at: Optional[float] = None        # when a wake_up was accepted
     last_polled: float = 0.0                # last online-only call (keeps it awake)
+    last_charged: float = field(default=0.0, init=False)   # last instant it drew charging power
     pins: dict = field(default_factory=dict)    # valet / speed-limit PINs (never served)
+    pack_kwh: Optional[float] = None
     drive_anchor: Optional[drive.Anchor] = field(default=None, repr=False)
+    pack: charging.Pack = field(init=False, repr=False)
+    supply: Optional[charging.Supply] = field(default=None, init=False, repr=False)
+    charge_meter: Optional[charging.Meter] = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.pack = charging.Pack.of(self.data.get("charge_state") or {}, self.pack_kwh)
 
     @property
     def id(self) -> int:
@@ -134,7 +147,10 @@ class VehicleState:
         return self.route is not None
 
     def update_state(self, now: float, idle_sleep: float) -> str:
-        """Advance asleep -> online after a wake-up, online -> asleep when left idle."""
+        """Advance asleep -> online after a wake-up, online -> asleep when left idle.
+
+        Idle means neither polled nor charging for ``idle_sleep`` seconds.
+        """
         state = self.data["state"]
         if state == "asleep" and self.woken_at is not None \
                 and now >= self.woken_at + self.wake_delay:
@@ -142,7 +158,7 @@ class VehicleState:
             self.woken_at = None
             self.last_polled = now
         elif state == "online" and not self.driving \
-                and now - self.last_polled > idle_sleep:
+                and now - max(self.last_polled, self.last_charged) > idle_sleep:
             self.data["state"] = state = "asleep"
         return state
 
@@ -370,9 +386,16 @@ class World:
     # -- time passing ---------------------------------------------------------
 
     def refresh_vehicle(self, vehicle: VehicleState) -> str:
-        """Bring one car up to the clock (wake/sleep, driving) and return its state."""
+        """Bring one car up to the clock (wake/sleep, charging, driving) and return its state.
+
+        A charging car stays awake (a car put to sleep by a fleet file still charges);
+        only an online car drives.
+        """
         with self.lock:
             now = self.clock.now()
+            charged_until = charging.advance(vehicle, now)
+            if charged_until is not None:
+                vehicle.last_charged = charged_until
             state = vehicle.update_state(now, self.settings.vehicle_idle_sleep)
             if state == "online":
                 drive.advance(vehicle, now)

@@ -54,7 +54,7 @@ def test_default_end_date_is_now_at_each_call(battery, method):
     getattr(battery, method)()
     first, second = (query["end_date"][0] for query in queries)
     assert before <= first <= between <= second
-    assert queries[0]["kind"] == ["energy"] and queries[0]["period"] == ["day"]
+    assert queries[0]["kind"] == ["savings"] and queries[0]["period"] == ["day"]   # 1.5 default
     assert "start_date" not in queries[0] and "timezone" not in queries[0]
 
 
@@ -79,10 +79,19 @@ def test_set_operation_shows_up_in_later_reads(battery):
     assert battery.get_battery_data()["operation"] == "autonomous"
 
 
-@pytest.mark.parametrize("mode", ["turbo", "", None, "Backup"])
-def test_unknown_operation_mode_is_a_value_error_and_changes_nothing(battery, mode):
+@pytest.mark.parametrize("mode", ["", "  ", None])
+def test_an_empty_operation_mode_is_a_value_error_and_changes_nothing(battery, mode):
     with pytest.raises(ValueError, match="self_consumption, backup, autonomous"):
         battery.set_operation(mode)
+    assert battery.get_battery_data()["operation"] == "self_consumption"
+
+
+@pytest.mark.parametrize("mode", ["turbo", "Backup"])
+def test_a_mode_teslapy_does_not_know_is_sent_and_tesla_decides(battery, sim, mode):
+    sent = sim.faults.add(service="api", path="/operation$", status=None, times=None)
+    with pytest.raises(requests.HTTPError, match="400"):
+        battery.set_operation(mode)
+    assert sent.hits == 1
     assert battery.get_battery_data()["operation"] == "self_consumption"
 
 
@@ -94,7 +103,13 @@ def test_set_backup_reserve_percent_shows_up_in_later_reads(battery):
     assert battery.get_battery_data()["backup"]["backup_reserve_percent"] == 0
 
 
-@pytest.mark.parametrize("percent", [-1, 101, 50.5, "50", True, None])
+@pytest.mark.parametrize("percent, sent", [("50", 50), (50.5, 50), (20.0, 20)])
+def test_backup_reserve_takes_what_int_reads_as_teslapy_1_5_did(battery, percent, sent):
+    assert battery.set_backup_reserve_percent(percent) == "Updated"
+    assert battery.get_battery_data()["backup"]["backup_reserve_percent"] == sent
+
+
+@pytest.mark.parametrize("percent", [-1, 101, "fifty", True, None, "50.5"])
 def test_bad_backup_reserve_is_a_value_error(battery, percent):
     with pytest.raises(ValueError, match="0 to 100"):
         battery.set_backup_reserve_percent(percent)
@@ -150,11 +165,13 @@ def test_api_fills_battery_and_site_ids(battery):
 
 # -- history ---------------------------------------------------------------------------
 
-def test_history_data_defaults(battery):
+def test_history_data_defaults_to_savings_as_teslapy_1_5_did(battery):
     history = battery.get_history_data()
     assert history["period"] == "day"
     assert isinstance(history["time_series"], list) and history["time_series"]
-    assert "solar_energy_exported" in history["time_series"][-1]
+    assert {"solar_savings", "battery_savings"} <= set(history["time_series"][-1])
+    energy = battery.get_history_data(kind="energy")
+    assert "solar_energy_exported" in energy["time_series"][-1]
 
 
 def test_power_history_is_deterministic(battery):

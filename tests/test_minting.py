@@ -218,3 +218,20 @@ def test_one_http2_connection_serves_every_mint_of_a_session(make_tesla_2026, si
     tesla.refresh_token()
     tesla.refresh_token()
     assert tesla._token_client._client is client and len(sim_2026.world.token_mints) == 3
+
+
+def test_a_china_account_s_tokens_work_only_on_the_china_hosts(sim_2026, tmp_path, monkeypatch):
+    for name in ("TESLAPY_SSO_CN_BASE_URL", "TESLAPY_API_CN_BASE_URL", "TESLAPY_STREAMING_CN_BASE_URL",
+                 "TESLAPY_CA_BUNDLE"):
+        monkeypatch.setenv(name, sim_2026.env[name])
+    refresh = sim_2026.refresh_token_for("cn@tesla.cn")
+    with teslapy.Tesla("cn@tesla.cn", cache_file=str(tmp_path / "c.json"),
+                       sso_base_url=sim_2026.urls["sso_cn_base_url"]) as tesla:
+        tesla.refresh_token(refresh_token=refresh)
+        assert tesla.api_base_url == sim_2026.urls["api_cn_base_url"]
+        assert tesla.streaming_base_url == sim_2026.urls["streaming_cn_base_url"]
+        assert [car["display_name"] for car in tesla.vehicle_list()] == ["Shanghai Express"]
+        elsewhere = requests.get(sim_2026.urls["api_base_url"] + "api/1/products", timeout=5,
+                                 headers={"Authorization": "Bearer " + tesla.token["access_token"]})
+    assert elsewhere.status_code == 401
+    assert sim_2026.world.token_mints[-1].region == "cn"

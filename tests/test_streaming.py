@@ -1,7 +1,13 @@
-"""Streaming: record parsing and merging (pure), and the websocket client end to end."""
+"""Streaming: parsers (pure, property-based), restart delays, and the client end to end.
+
+The end-to-end tests stream from the simulator over a real websocket; the misbehaving
+servers are in ``test_streaming_faults.py``.
+"""
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
 import signal
 import subprocess
@@ -9,21 +15,23 @@ import sys
 
 import pytest
 import requests
+from hypothesis import given, settings, strategies as st
 
+import teslapy
 from teslapy import streaming
 
 RECORD = "1569952097456,0,6963.1,44,12,240,52.531951,6.156999,-3,P,99,78,240"
+QUICK = streaming.Backoff(first=0.001, cap=0.01, seed=1)       # restarts without waiting
+INT_FIELDS = ("timestamp", "speed", "soc", "elevation", "est_heading", "power", "range",
+              "est_range", "heading")
+FLOAT_FIELDS = ("odometer", "est_lat", "est_lng")
 
 
 def _vehicle(tesla, name):
     return next(v for v in tesla.vehicle_list() if v["display_name"] == name)
 
 
-def _car(world, name):
-    return next(v for v in world.vehicles if v.data["display_name"] == name)
-
-
-# -- parsing (pure) -------------------------------------------------------------------
+# -- records (pure) -------------------------------------------------------------------
 
 def test_parse_record_gives_typed_values():
     record = streaming.parse_record(RECORD)
@@ -67,6 +75,37 @@ def test_short_record_leaves_missing_fields_out_and_extra_fields_are_ignored():
     assert len(long) == 13 and long["heading"] == 240
 
 
+_typed_records = st.fixed_dictionaries({
+    **{name: st.one_of(st.none(), st.integers(-10**15, 10**15)) for name in INT_FIELDS},
+    **{name: st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False))
+       for name in FLOAT_FIELDS},
+    "shift_state": st.sampled_from([None, "P", "D", "R", "N"]),
+})
+
+
+def _as_tesla_writes(record):
+    return ",".join("" if record[name] is None else str(record[name])
+                    for name in streaming.FIELDS)
+
+
+@settings(max_examples=300)
+@given(_typed_records)
+def test_records_as_tesla_writes_them_parse_back_to_the_same_typed_values(record):
+    parsed = streaming.parse_record(_as_tesla_writes(record))
+    assert parsed == record
+    assert all(type(parsed[name]) is type(record[name]) for name in streaming.FIELDS)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+def test_any_text_parses_to_a_prefix_of_the_fields_with_plain_values(value):
+    parsed = streaming.parse_record(value)
+    assert tuple(parsed) == streaming.FIELDS[:len(value.split(","))]
+    for field in parsed.values():
+        assert field is None or type(field) in (int, float, str)
+        assert not isinstance(field, str) or field  # text is never empty
+
+
 def test_merge_record_updates_drive_charge_and_vehicle_state():
     vehicle = {"drive_state": {"heading": 1, "native_type": "wgs"},
                "charge_state": {"battery_level": 90, "charging_state": "Stopped"},
@@ -82,7 +121,7 @@ def test_merge_record_updates_drive_charge_and_vehicle_state():
 
 
 def test_merge_creates_missing_groups_and_falls_back_to_est_heading():
-    vehicle = {}
+    vehicle = {"drive_state": None}
     streaming.merge_record(vehicle, streaming.parse_record(
         "1569952097456,30,10.5,50,12,123,52.5,6.1,20,D,99,78,"))
     assert vehicle["drive_state"]["heading"] == 123
@@ -96,6 +135,139 @@ def test_merge_of_a_short_record_keeps_other_values():
     streaming.merge_record(vehicle, streaming.parse_record("1569952097456,20"))
     assert vehicle["drive_state"] == {"speed": 20, "latitude": 1.0,
                                       "timestamp": 1569952097456}
+
+
+@given(_typed_records, st.sampled_from([{}, {"drive_state": {"x": 1}}, {"charge_state": 5}]))
+def test_a_full_record_merges_as_field_by_field_would(record, start):
+    quick, by_field = json.loads(json.dumps(start)), json.loads(json.dumps(start))
+    streaming.merge_record(quick, record)
+    streaming.merge_record(by_field, {**record, "unrelated": 1})  # not 13 keys: the slow path
+    assert quick == by_field
+
+
+# -- messages (pure) ------------------------------------------------------------------
+
+def test_parse_message_gives_the_json_object():
+    message = {"msg_type": "data:update", "tag": "1", "value": RECORD}
+    assert streaming.parse_message(json.dumps(message).encode()) == message
+    assert streaming.parse_message(json.dumps(message)) == message
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"[" * 100_000, "nested too deeply"),
+    (b'{"a":' * 100_000, "nested too deeply"),
+    (b"\xff\xfe{}", "not UTF-8 JSON"),
+    (b'{"msg_type": "data:update"', "not UTF-8 JSON"),
+    (b"[1, 2]", "not a JSON object"),
+    (b'"text"', "not a JSON object"),
+    (b" " * (streaming.MAX_FRAME_BYTES + 1), "larger than"),
+])
+def test_unusable_messages_are_typed_errors(data, words):
+    with pytest.raises(streaming.StreamFrameError, match=words) as caught:
+        streaming.parse_message(data)
+    assert isinstance(caught.value, teslapy.ResponseError)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=300))
+def test_any_bytes_give_an_object_or_a_frame_error(data):
+    try:
+        message = streaming.parse_message(data)
+    except streaming.StreamFrameError:
+        return
+    assert type(message) is dict
+
+
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+
+@settings(max_examples=300)
+@given(tag=st.text(alphabet="0123456789x", max_size=12), value=_text,
+       separators=st.sampled_from([(", ", ": "), (",", ":"), (", ", ":"), (" , ", " : ")]),
+       ascii_only=st.booleans())
+def test_updates_decode_exactly_as_the_json_parser_decodes_them(tag, value, separators,
+                                                                 ascii_only):
+    text = json.dumps({"msg_type": "data:update", "tag": tag, "value": value},
+                      separators=separators, ensure_ascii=ascii_only)
+    assert streaming.parse_message(text.encode()) == json.loads(text)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=40))
+def test_update_values_of_any_bytes_decode_as_the_json_parser_would(raw):
+    data = b'{"msg_type": "data:update", "tag": "1", "value": "' + raw + b'"}'
+    try:
+        expected = json.loads(data.decode("utf-8"))
+    except ValueError:
+        with pytest.raises(streaming.StreamFrameError):
+            streaming.parse_message(data)
+    else:
+        assert streaming.parse_message(data) == expected
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                     lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+                     max_leaves=20)
+
+
+@given(st.dictionaries(st.text(), _json))
+def test_json_objects_decode_to_themselves(message):
+    assert streaming.parse_message(json.dumps(message).encode()) == message
+
+
+# -- restart delays and settings (pure) -----------------------------------------------
+
+@given(first=st.floats(0, 5), extra=st.floats(0, 60), jitter=st.floats(0, 1),
+       seed=st.integers(), n=st.integers(0, 10_000), driving=st.booleans())
+def test_delays_are_bounded_and_repeatable_with_a_seed(first, extra, jitter, seed, n, driving):
+    cap = first + extra
+    one, two = (streaming.Backoff(first, cap, jitter, seed) for _ in range(2))
+    for backoff in (one, two):
+        assert 0 <= backoff.reconnect_delay(n) <= cap
+        assert 0 <= backoff.resubscribe_delay(n, driving) <= cap
+    assert one.reconnect_delay(n) == two.reconnect_delay(n)
+
+
+def test_delays_grow_exponentially_up_to_the_cap_and_follow_teslamate():
+    backoff = streaming.Backoff(first=1, cap=30, jitter=0)
+    assert [backoff.reconnect_delay(n) for n in range(7)] == [1, 2, 4, 8, 16, 30, 30]
+    assert [backoff.resubscribe_delay(n, driving=False) for n in (0, 3, 4, 5)] == [15, 15, 16, 30]
+    driving = [backoff.resubscribe_delay(n, driving=True) for n in range(12)]
+    assert driving[0] == 1 and driving == sorted(driving) and driving[-1] == 8
+
+
+@pytest.mark.parametrize("arguments", [
+    {"first": -1}, {"first": 5, "cap": 1}, {"cap": math.inf}, {"jitter": 1.5}])
+def test_unusable_backoff_settings_are_refused(arguments):
+    with pytest.raises(ValueError):
+        streaming.Backoff(**arguments)
+
+
+@pytest.mark.parametrize("url", [
+    "wss://streaming.vn.teslamotors.com/streaming/", "ws://127.0.0.1:1/streaming/",
+    "ws://localhost/streaming/", "ws://[::1]:8/streaming/", "ws://127.9.8.7/"])
+def test_secure_or_loopback_streaming_urls_are_allowed(url):
+    streaming.check_url(url)
+
+
+@pytest.mark.parametrize("url", [
+    "ws://streaming.vn.teslamotors.com/streaming/", "ws://127.0.0.1.example.com/",
+    "ws://10.0.0.1/", "ws://[2001:db8::1]/", "https://streaming.example/",
+    "streaming.vn.teslamotors.com/streaming/", ""])
+def test_other_streaming_urls_are_refused(url):
+    with pytest.raises(ValueError, match="wss://"):
+        streaming.check_url(url)
+
+
+@given(st.ip_addresses(v=4) | st.ip_addresses(v=6))
+def test_plain_ws_is_allowed_exactly_for_loopback_addresses(address):
+    host = f"[{address}]" if address.version == 6 else str(address)
+    url = f"ws://{host}:80/streaming/"
+    if address.is_loopback:
+        streaming.check_url(url)
+    else:
+        with pytest.raises(ValueError):
+            streaming.check_url(url)
 
 
 # -- end to end against the simulator -------------------------------------------------
@@ -134,29 +306,28 @@ def test_stream_of_a_driving_car_delivers_updates_until_ctrl_c(tesla, caplog):
     assert tesla.token["access_token"] not in caplog.text
 
 
-def test_parked_car_stream_ends_after_the_idle_timeout(tesla, world):
+def test_parked_car_stream_ends_normally_when_tesla_ends_it(tesla, world):
     world.settings.stream_idle_timeout = 0.3
     car = _vehicle(tesla, "Tim's Tesla")
     received = []
     car.stream(received.append)         # returns by itself: vehicle_disconnected
-    assert len(received) >= 1           # the current record on subscribing
+    assert len(received) == 1           # the current record on subscribing
     assert car["drive_state"]["latitude"] == received[-1]["est_lat"]
     assert car["charge_state"]["battery_level"] == received[-1]["soc"] == 44
 
 
-def test_retry_reconnects_that_many_times(tesla, sim, world):
+def test_retry_subscribes_again_on_the_same_socket(tesla, sim, world):
     world.settings.stream_idle_timeout = 0.2
     connections = sim.faults.add(service="streaming", status=None, times=None)
     car = _vehicle(tesla, "Tim's Tesla")
     received = []
-    car.stream(received.append, retry=2)
-    assert connections.hits == 3
-    assert len(received) >= 3           # each subscription starts with the current record
+    car.stream(received.append, retry=2, backoff=QUICK)
+    assert connections.hits == 1        # one socket, as TeslaMate does
+    assert len(received) == 3           # each subscription starts with the current record
 
 
-def test_indefinitely_reconnects_past_the_retry_count_until_ctrl_c(tesla, sim, world):
+def test_indefinitely_restarts_past_the_retry_count_until_ctrl_c(tesla, world):
     world.settings.stream_idle_timeout = 0.1
-    connections = sim.faults.add(service="streaming", status=None, times=None)
     car = _vehicle(tesla, "Tim's Tesla")
     received = []
 
@@ -165,28 +336,51 @@ def test_indefinitely_reconnects_past_the_retry_count_until_ctrl_c(tesla, sim, w
         if len(received) == 4:
             raise KeyboardInterrupt
 
-    car.stream(callback, retry=1, indefinitely=True)
-    assert len(received) == 4
-    assert connections.hits >= 3              # more than retry=1 alone would allow
+    car.stream(callback, retry=1, indefinitely=True, backoff=QUICK)
+    assert len(received) == 4           # more subscriptions than retry=1 alone allows
 
 
-def test_extra_keyword_arguments_go_to_the_websocket_run_loop(tesla):
+def test_a_refused_upgrade_is_an_http_error_and_retry_reconnects(tesla, sim):
+    refusal = sim.faults.add(service="streaming", status=503, times=1)
     car = _vehicle(tesla, "Road Runner")
-    # websocket-client refuses a ping timeout that is not shorter than the interval
-    with pytest.raises(streaming.websocket.WebSocketException, match="ping_interval"):
-        car.stream(ping_interval=1, ping_timeout=5)
+    with pytest.raises(streaming.StreamRefusedError) as caught:
+        car.stream()
+    assert isinstance(caught.value, requests.HTTPError)
+    assert caught.value.response.status_code == 403     # Hypercorn's answer to a closed upgrade
+    assert "403 Client Error" in str(caught.value)
+    sim.faults.add(service="streaming", status=503, times=1)
+    received = []
+
+    def callback(record):
+        received.append(record)
+        raise KeyboardInterrupt
+
+    car.stream(callback, retry=1, backoff=QUICK)
+    assert len(received) == 1 and refusal.hits == 1
 
 
-def test_bad_token_gives_data_error_and_ends(tesla, world, caplog):
-    car = _vehicle(tesla, "Road Runner")
+def test_a_refused_token_is_renewed_before_subscribing_again(tesla, world, caplog):
+    world.settings.stream_idle_timeout = 0.3
+    car = _vehicle(tesla, "Tim's Tesla")
+    stale = tesla.token["access_token"]
     world.expire_bearers()              # the client still believes its token is valid
     received = []
-    with caplog.at_level(logging.INFO, logger="teslapy.streaming"):
-        car.stream(received.append)
-    assert received == []
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert errors and "Can't validate token" in errors[-1].getMessage()
-    assert tesla.token["access_token"] not in caplog.text
+    with caplog.at_level(logging.INFO, logger="teslapy"):
+        car.stream(received.append, retry=1, backoff=QUICK)
+    assert len(received) == 1
+    assert tesla.token["access_token"] != stale
+    assert "Can't validate token" in caplog.text
+    assert stale not in caplog.text and tesla.token["access_token"] not in caplog.text
+
+
+def test_a_refused_token_without_restarts_left_is_a_subscription_error(tesla, world, caplog):
+    car = _vehicle(tesla, "Road Runner")
+    world.expire_bearers()
+    with caplog.at_level(logging.DEBUG), pytest.raises(streaming.StreamSubscriptionError) as caught:
+        car.stream()
+    assert caught.value.error_type == "client_error"
+    assert caught.value.value == "Can't validate token. "
+    assert tesla.token["access_token"] not in str(caught.value) + caplog.text
 
 
 def test_asleep_car_streams_nothing_and_stays_asleep(tesla, world):
@@ -198,14 +392,15 @@ def test_asleep_car_streams_nothing_and_stays_asleep(tesla, world):
     assert car.get_vehicle_summary()["state"] == "asleep"
 
 
-def test_callback_errors_close_the_stream_and_propagate(tesla):
+def test_callback_errors_close_the_stream_and_propagate(tesla, sim):
     car = _vehicle(tesla, "Road Runner")
 
     def callback(record):
-        raise _Stop(record["timestamp"])
+        raise OSError("the callback's own failure")     # not taken for a broken stream
 
-    with pytest.raises(_Stop):
-        car.stream(callback, retry=5)
+    with pytest.raises(OSError, match="callback's own") as caught:
+        car.stream(callback, retry=5, backoff=QUICK)
+    assert not isinstance(caught.value, streaming.StreamError)
 
 
 def test_a_failed_token_refresh_closes_the_stream_and_propagates(tesla, sim):
@@ -224,11 +419,35 @@ def test_vehicle_without_vehicle_id_cannot_stream(tesla):
         car.stream()
 
 
-def test_unreachable_streaming_server_raises_after_the_retries(tesla):
+@pytest.mark.parametrize("arguments", [
+    {"connect_timeout": 0}, {"idle_timeout": -1}, {"ping_timeout": math.nan},
+    {"idle_timeout": None}, {"retry": -1}, {"retry": "3"}, {"backoff": 5}])
+def test_unusable_settings_are_refused(tesla, arguments):
+    car = _vehicle(tesla, "Road Runner")
+    with pytest.raises(ValueError):
+        car.stream(**arguments)
+
+
+def test_unknown_keyword_arguments_are_refused(tesla):
+    car = _vehicle(tesla, "Road Runner")
+    with pytest.raises(TypeError, match="dispatcher"):
+        car.stream(dispatcher=object())
+
+
+def test_unreachable_streaming_server_is_a_connection_error_after_the_retries(tesla):
     car = _vehicle(tesla, "Road Runner")
     tesla.streaming_base_url = "ws://127.0.0.1:9/streaming/"
-    with pytest.raises((OSError, streaming.websocket.WebSocketException)):
-        car.stream(ping_interval=0)
+    with pytest.raises(streaming.StreamConnectionError) as caught:
+        car.stream(retry=2, backoff=QUICK)
+    assert isinstance(caught.value, requests.ConnectionError)
+    assert "127.0.0.1:9" in str(caught.value)
+
+
+def test_a_ws_url_that_is_not_loopback_is_refused_before_connecting(tesla):
+    car = _vehicle(tesla, "Road Runner")
+    tesla.streaming_base_url = "ws://streaming.vn.teslamotors.com/streaming/"
+    with pytest.raises(ValueError, match="clear text"):
+        car.stream()
 
 
 STREAM_SCRIPT = r"""

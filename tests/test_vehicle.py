@@ -104,7 +104,7 @@ def test_option_code_list(tesla):
     assert tim.option_code_list()[:3] == ["J1772 adapter", "Model 3", "Paint: solid black"]
     nikola = _vehicle(tesla, "Nikola")
     described = nikola.option_code_list()
-    assert described[0] == "Model S" and "85 kWh battery" in described
+    assert described[0] == "Model S" and "90 kWh battery" in described
     assert "Smart air suspension" in described
 
 
@@ -194,7 +194,7 @@ def test_sync_wake_up_wakes_a_car_that_fell_asleep_since_it_was_read(tesla, sim,
     world.settings.vehicle_idle_sleep = 60
     car = _vehicle(tesla, "Tim's Tesla")
     assert car["state"] == "online"
-    world.clock.advance(120)                  # nobody polled it: it sleeps now
+    world.clock.advance(1200)                 # charged to its limit, then idle: it sleeps now
     _car(world, "Tim's Tesla").wake_delay = 0
     wakes = _count(sim, r"/wake_up$")
     car.sync_wake_up(interval=0.01)

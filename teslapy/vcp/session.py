@@ -29,7 +29,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Set, Union
+from typing import Any, Callable, Optional, Set, Union
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -139,7 +139,7 @@ class DomainSession:
 
     # -- messages to the car ----------------------------------------------------
 
-    def _envelope(self, uuid: bytes, **payload) -> RoutableMessage:
+    def _envelope(self, uuid: bytes, **payload: Any) -> RoutableMessage:
         return RoutableMessage(
             to_destination=Destination(domain=int(self.domain)),
             from_destination=Destination(routing_address=self._routing_address),

@@ -14,7 +14,13 @@ Protocol (text frames of JSON):
 * exactly ``world.settings.stream_idle_timeout`` seconds after the last change (or
   the subscription, as an asleep car never changes) the server sends ``data:error`` ``vehicle_disconnected`` and
   the subscription ends; the socket stays open and a new subscribe starts again;
-* ``data:unsubscribe`` ends the subscription quietly.
+* ``data:unsubscribe`` ends the subscription quietly;
+* a message that is not a JSON object gets ``data:error`` ``client_error``; one that
+  is larger than :data:`MAX_MESSAGE_CHARS` or nested too deeply to parse gets it too,
+  and the socket is closed (1009 or 1007).
+
+Under the 2026 rules a bearer works only on the streaming host of its own region
+(``global`` or ``cn``); under the 2021 rules on either.
 
 Streaming never wakes a car and does not keep it awake.
 """
@@ -40,6 +46,9 @@ COLUMNS = ("speed", "odometer", "soc", "elevation", "est_heading", "est_lat", "e
            "power", "shift_state", "range", "est_range", "heading")
 HELLO = {"msg_type": "control:hello", "connection_timeout": 0}
 BAD_TOKEN = "Can't validate token. "
+#: Longest client message read (a subscribe message is about 200 characters).
+MAX_MESSAGE_CHARS = 64 * 1024
+CLOSE_TOO_BIG, CLOSE_INVALID = 1009, 1007
 
 
 def _number(value, digits: Optional[int] = None) -> str:
@@ -114,29 +123,46 @@ class StreamSession:
     async def send(self, message: dict) -> None:
         await self.websocket.send_text(json.dumps(message))
 
-    async def handle(self, text: str) -> None:
-        """React to one client message."""
+    async def handle(self, text: str) -> Optional[int]:
+        """React to one client message; returns a close code when the socket must close."""
+        if len(text) > MAX_MESSAGE_CHARS:
+            await self.send(_error("", "client_error", "Message is too large. "))
+            return CLOSE_TOO_BIG
         try:
             message = json.loads(text)
         except ValueError:
             message = None
+        except RecursionError:
+            await self.send(_error("", "client_error", "Message is nested too deeply. "))
+            return CLOSE_INVALID
         if not isinstance(message, dict):
             await self.send(_error("", "client_error", "Message is not a JSON object. "))
-            return
+            return None
         kind = message.get("msg_type")
-        tag = str(message.get("tag") or "")
+        tag = message.get("tag")
+        tag = str(tag) if isinstance(tag, (str, int)) and tag else ""
         if kind == "data:subscribe_oauth":
             await self.subscribe(message, tag)
         elif kind == "data:unsubscribe":
             if self.subscription is not None and self.subscription.tag == tag:
                 self.subscription = None
         else:
-            await self.send(_error(tag, "client_error", f"Unknown msg_type {kind!r}. "))
+            name = repr(kind) if isinstance(kind, str) else "of another type"
+            await self.send(_error(tag, "client_error", f"Unknown msg_type {name}. "))
+        return None
+
+    def bearer_email(self, token) -> Optional[str]:
+        """Whose live bearer ``token`` is, if it may be used on this streaming host."""
+        record = self.world.bearer_record(token) if isinstance(token, str) else None
+        if record is None:
+            return None
+        if self.world.rules.today and record.region != self.websocket.app.state.region:
+            return None
+        return record.email
 
     async def subscribe(self, message: dict, tag: str) -> None:
         self.subscription = None
-        token = message.get("token")
-        email = self.world.bearer_owner(token) if isinstance(token, str) else None
+        email = self.bearer_email(message.get("token"))
         if email is None:
             await self.send(_error(tag, "client_error", BAD_TOKEN))
             return
@@ -204,7 +230,10 @@ async def stream(websocket: WebSocket) -> None:
                 if text is None and message.get("bytes") is not None:
                     text = message["bytes"].decode("utf-8", "replace")
                 if text is not None:
-                    await session.handle(text)
+                    close_code = await session.handle(text)
+                    if close_code is not None:
+                        await websocket.close(close_code)
+                        break
             if time.monotonic() >= due:
                 next_poll = time.monotonic() + POLL_INTERVAL
                 await session.poll()

@@ -1,9 +1,22 @@
-"""Charging: charge limit, start and stop, charge port, current and schedule."""
+"""Charging: charge limit, start and stop, charge port, current and schedule.
+
+Limit, start/stop and amps commands drive :mod:`teslasim.charging`: each first brings
+the car's charge up to the clock, so energy added before the change counts at the
+old rate, then changes the setting and shows the new power, rate and time to full.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from teslasim import charging
 from teslasim.vehicle_commands.command import Action, Command, DONE, Outcome
+
+
+def _up_to_date(cmd: Command) -> tuple[dict, float]:
+    """The car's ``charge_state``, its charge brought up to the clock, and the time."""
+    now = cmd.world.clock.now()
+    charging.advance(cmd.vehicle, now)
+    return cmd.group("charge_state"), now
 
 
 def _set_charge_limit(cmd: Command) -> Outcome:
@@ -15,15 +28,22 @@ def _set_charge_limit(cmd: Command) -> Outcome:
         return False, "out_of_range"
     if percent == charge.get("charge_limit_soc"):
         return False, "already_set"
-    return _apply_charge_limit(charge, percent)
+    return _apply_charge_limit(cmd, percent)
 
 
-def _apply_charge_limit(charge: dict, percent: int) -> Outcome:
+def _apply_charge_limit(cmd: Command, percent: int) -> Outcome:
+    """Set the limit: charging stops at once below it, a completed car resumes above it."""
+    charge, now = _up_to_date(cmd)
     charge["charge_limit_soc"] = percent
     charge["charge_to_max_range"] = percent >= int(charge.get("charge_limit_soc_max", 100))
-    if charge.get("charging_state") == "Charging" \
-            and charge.get("battery_level", 0) >= percent:
-        _stop_charging(charge, "Complete")
+    level = int(charge.get("battery_level", 0))
+    state = charge.get("charging_state")
+    if state == "Charging" and level >= percent:
+        charging.stop(cmd.vehicle, "Complete")
+    elif state == "Complete" and level < percent:
+        charging.begin(cmd.vehicle, now)
+    else:
+        charging.advance(cmd.vehicle, now)
     return DONE
 
 
@@ -34,7 +54,7 @@ def _charge_limit_preset(key: str, default: int, reason: str) -> Action:
         percent = int(charge.get(key, default))
         if charge.get("charge_limit_soc") == percent:
             return False, reason
-        return _apply_charge_limit(charge, percent)
+        return _apply_charge_limit(cmd, percent)
     return run
 
 
@@ -42,14 +62,8 @@ _charge_max_range = _charge_limit_preset("charge_limit_soc_max", 100, "already_m
 _charge_standard = _charge_limit_preset("charge_limit_soc_std", 90, "already_standard")
 
 
-def _stop_charging(charge: dict, state: str) -> None:
-    charge.update({"charging_state": state, "charger_power": 0, "charge_rate": 0.0,
-                   "charger_actual_current": 0, "minutes_to_full_charge": 0,
-                   "time_to_full_charge": 0.0})
-
-
 def _charge_start(cmd: Command) -> Outcome:
-    charge = cmd.group("charge_state")
+    charge, now = _up_to_date(cmd)
     state = charge.get("charging_state")
     if state in ("Charging", "Starting"):
         return False, "is_charging"
@@ -58,20 +72,15 @@ def _charge_start(cmd: Command) -> Outcome:
     if state == "Complete" or charge.get("battery_level", 0) >= charge.get("charge_limit_soc", 100):
         charge["charging_state"] = "Complete"
         return False, "complete"
-    missing = max(0, int(charge.get("charge_limit_soc", 90)) - int(charge.get("battery_level", 0)))
-    minutes = missing * 6
-    charge.update({"charging_state": "Charging", "charger_power": 11,
-                   "charger_actual_current": charge.get("charge_current_request", 16),
-                   "charge_rate": 30.0, "minutes_to_full_charge": minutes,
-                   "time_to_full_charge": round(minutes / 60, 2)})
+    charging.begin(cmd.vehicle, now)
     return DONE
 
 
 def _charge_stop(cmd: Command) -> Outcome:
-    charge = cmd.group("charge_state")
+    charge, _now = _up_to_date(cmd)
     if charge.get("charging_state") not in ("Charging", "Starting"):
         return False, "not_charging"
-    _stop_charging(charge, "Stopped")
+    charging.stop(cmd.vehicle, "Stopped")
     return DONE
 
 
@@ -87,12 +96,11 @@ def _charge_port(open_: bool) -> Action:
 
 def _charging_amps(cmd: Command) -> Outcome:
     amps = cmd.integer("charging_amps")
-    charge = cmd.group("charge_state")
+    charge, now = _up_to_date(cmd)
     if not 0 < amps <= int(charge.get("charge_current_request_max", 48)):
         return False, "out_of_range"
     charge["charge_current_request"] = amps
-    if charge.get("charging_state") == "Charging":
-        charge["charger_actual_current"] = amps
+    charging.advance(cmd.vehicle, now)
     return DONE
 
 

@@ -28,6 +28,7 @@ from teslapy_apps.common import ExitCode
 NIKOLA_VIN = "5YJSA1E2XHF123456"
 BATTERY_SITE = "111110110110"
 SOLAR_SITE = "222220220220"
+SOLAR_NAME = "Barn Roof"
 
 
 def results(result) -> list:
@@ -206,7 +207,7 @@ def test_list_prints_every_product_in_order(account, tmp_path):
     assert result.returncode == 0, result.stderr
     items = results(result)
     assert [item["product"] for item in items] == [
-        "Tim's Tesla", "Nikola", "Road Runner", "Elon's House", "solar site " + SOLAR_SITE]
+        "Tim's Tesla", "Nikola", "Road Runner", "Elon's House", SOLAR_NAME]
     assert [item["result"].get("resource_type") for item in items[3:]] == ["battery",
                                                                           "solar"]
     assert (tmp_path / "cache.json").exists()
@@ -242,7 +243,7 @@ def test_filter_matches_vin_id_and_energy_site(account, world):
     data = only_result(account("-f", BATTERY_SITE, "-b"), "Elon's House", "battery")
     assert data["site_name"] == "Elon's House" and "power_reading" in data
     assert "solar_power" in only_result(account("-f", SOLAR_SITE, "-b"),
-                                        "solar site " + SOLAR_SITE, "battery")
+                                        SOLAR_NAME, "battery")
 
 
 def test_filter_matching_nothing_or_wrong_kind(account):
@@ -260,7 +261,7 @@ def test_an_endpoint_is_called_on_the_products_it_is_for(account):
     result = account("-a", "SITE_CONFIG")
     assert result.returncode == 0, result.stderr
     assert [item["product"] for item in results(result)] == [
-        "Elon's House", "solar site " + SOLAR_SITE]
+        "Elon's House", SOLAR_NAME]
 
 
 def test_vehicle_reads(account):

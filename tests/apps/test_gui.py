@@ -189,7 +189,7 @@ def test_dashboard_shows_the_demo_car_and_lock_reaches_the_simulator(app):
     assert app.recorder.errors == []
     assert field(app, "charge_state.battery_level") == "44 %"
     assert field(app, "charge_state.charging_state") == "Charging"
-    assert field(app, "charge_state.time_to_full_charge") == "15 min"
+    assert field(app, "charge_state.time_to_full_charge") == "14 min"
     assert field(app, "climate_state.inside_temp") == "21.0 C"
     assert field(app, "vehicle_config.car_type") == "model3"
     assert field(app, "vehicle_state.locked") == "no"

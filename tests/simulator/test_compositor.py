@@ -73,6 +73,18 @@ def test_the_paint_colour_fills_the_body(compose):
         assert image.getpixel((160, int(180 * 0.6))) == colour
 
 
+def test_codes_of_other_families_never_colour_the_car(compose):
+    def colours(options):
+        reply = compose(model="m3", view="STUD_SIDE", size=320, options=options)
+        image = Image.open(io.BytesIO(reply.content)).convert("RGB")
+        return image.getpixel((160, int(180 * 0.6))), image.getpixel((160, int(180 * 0.94)))
+
+    # "no performance chassis", "no wrap", "no winter wheels": a P- and two W- codes
+    assert colours("PC30,WR00,WXW2") == (png.DEFAULT_PAINT, png.DEFAULT_WHEEL)
+    assert colours("PC30,WR00,PPSB,WY19B") == (png.PAINT_COLOURS["PPSB"],
+                                               png.WHEEL_COLOURS["WY19B"])
+
+
 @pytest.mark.parametrize("params", [
     {"model": "mz"},
     {"model": ""},

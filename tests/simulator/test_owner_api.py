@@ -223,6 +223,7 @@ def test_asleep_car_answers_408_until_woken(api, world):
 
 def test_polling_keeps_a_car_awake_and_idle_cars_sleep(api, world):
     idle = world.settings.vehicle_idle_sleep
+    assert api.command(TIM, "charge_stop") == (True, "")     # a charging car stays awake
     world.clock.advance(idle * 0.8)
     api.data(TIM)
     world.clock.advance(idle * 0.8)
@@ -269,7 +270,7 @@ def test_mobile_enabled_nearby_sites_and_service(api):
         "service_status": "not_in_service"}
     vins = api.get("api/1/users/service_scheduling_data").json()["response"]["enabled_vins"]
     assert {v["vin"] for v in vins} == {"5YJ3E111111111111", "5YJSA1E2XHF123456",
-                                        "5YJYGDE21MF000002"}
+                                        "LRWYGCEK8MC000002"}
     assert sum(1 for v in vins if v["next_appt_timestamp"]) == 1
 
 

@@ -8,14 +8,17 @@ import time
 
 import pytest
 import websocket
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from teslasim.routes.streaming import COLUMNS, POLL_INTERVAL
+from teslasim.routes.streaming import COLUMNS, MAX_MESSAGE_CHARS, POLL_INTERVAL
 
 EMAIL = "elon@tesla.com"
 TIMS_TESLA = "1234567890"          # online, parked, charging
 NIKOLA = "2345678901"              # asleep
 ROAD_RUNNER = "3456789012"         # online, driving a loop
 OTHER_ACCOUNTS_CAR = "4567890123"
+CN_EMAIL = "cn@tesla.cn"
+SHANGHAI_EXPRESS = "5678901234"    # the China account's car, online
 WAIT = 10                          # seconds a test waits for a frame before failing
 
 
@@ -39,6 +42,8 @@ def connect(sim):
             ws.close()
         except (OSError, websocket.WebSocketException):
             pass                        # already gone
+        finally:
+            ws.shutdown()
 
 
 def _receive(ws) -> dict:
@@ -206,3 +211,98 @@ def test_abrupt_disconnects_leave_the_server_healthy(connect, token, caplog):
     assert _receive(ws)["msg_type"] == "data:update"
     ws.ping("alive")
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+# -- hostile messages -----------------------------------------------------------------
+
+def _server_trouble(caplog) -> list:
+    """What the simulator (its app or Hypercorn) logged at WARNING or above."""
+    return [r for r in caplog.records
+            if r.levelno >= logging.WARNING and r.name.startswith("teslasim")]
+
+
+def _closed(ws) -> int:
+    """Read until the server closes the socket; returns the close code."""
+    while True:
+        opcode, frame = ws.recv_data_frame(True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(frame.data[:2], "big")
+
+
+@pytest.mark.parametrize("text, words, code", [
+    ('{"msg_type": "data:subscribe_oauth", "token": ' + "[" * 50_000, "nested too deeply", 1007),
+    ('{"a":' * 10_000, "nested too deeply", 1007),
+    (json.dumps({"msg_type": "data:subscribe_oauth", "tag": "x" * MAX_MESSAGE_CHARS}),
+     "too large", 1009),
+])
+def test_a_nested_or_huge_message_gets_an_error_and_the_socket_closes(connect, token, caplog,
+                                                                       text, words, code):
+    caplog.set_level(logging.WARNING)
+    ws = connect()
+    _hello(ws)
+    ws.send(text)
+    message = _receive(ws)
+    assert message["msg_type"] == "data:error" and message["error_type"] == "client_error"
+    assert words in message["value"]
+    assert _closed(ws) == code
+    healthy = _subscribed(connect, token, ROAD_RUNNER)     # the server goes on serving
+    assert _receive(healthy)["msg_type"] == "data:update"
+    assert not _server_trouble(caplog)
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+                     max_leaves=12)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({"msg_type": st.sampled_from(["data:subscribe_oauth", "data:x"])
+                              | _json, "tag": _json, "token": _json, "value": _json}))
+def test_any_json_message_gets_an_answer_and_never_breaks_the_server(connect, caplog, message):
+    caplog.set_level(logging.WARNING)
+    ws = connect()
+    _hello(ws)
+    ws.send(json.dumps(message))
+    answer = _receive(ws)
+    assert answer["msg_type"] == "data:error" and answer["value"]
+    ws.ping("alive")
+    assert not _server_trouble(caplog)
+    ws.close()
+
+
+# -- the 2026 rules: a bearer streams only on its own region's host --------------------
+
+def _subscribe_on(url: str, token: str, tag: str) -> dict:
+    ws = websocket.create_connection(url, timeout=WAIT)
+    try:
+        _hello(ws)
+        _subscribe(ws, token, tag)
+        return _receive(ws)
+    finally:
+        ws.close()
+
+
+def test_under_the_2026_rules_a_bearer_streams_only_on_its_regions_host(sim_2026):
+    world, urls = sim_2026.world, sim_2026.urls
+    global_bearer = world.issue_bearer(EMAIL, "sso", 3600, region="global")
+    china_bearer = world.issue_bearer(CN_EMAIL, "sso", 3600, region="cn")
+    assert _subscribe_on(urls["streaming_base_url"], global_bearer, ROAD_RUNNER)["msg_type"] \
+        == "data:update"
+    assert _subscribe_on(urls["streaming_cn_base_url"], china_bearer, SHANGHAI_EXPRESS)[
+        "msg_type"] == "data:update"
+    for url, bearer, tag in ((urls["streaming_cn_base_url"], global_bearer, ROAD_RUNNER),
+                             (urls["streaming_base_url"], china_bearer, SHANGHAI_EXPRESS)):
+        assert _subscribe_on(url, bearer, tag) == {
+            "msg_type": "data:error", "tag": tag, "error_type": "client_error",
+            "value": "Can't validate token. "}
+
+
+def test_under_the_2021_rules_a_bearer_streams_on_either_host(sim, world):
+    china_bearer = world.issue_bearer(CN_EMAIL, "owner", 3600, region="cn")
+    global_bearer = world.issue_bearer(EMAIL, "owner", 3600, region="global")
+    assert _subscribe_on(sim.urls["streaming_base_url"], china_bearer, SHANGHAI_EXPRESS)[
+        "msg_type"] == "data:update"
+    assert _subscribe_on(sim.urls["streaming_cn_base_url"], global_bearer, ROAD_RUNNER)[
+        "msg_type"] == "data:update"
