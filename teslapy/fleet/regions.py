@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 REGIONS = ("na", "eu", "cn")
@@ -71,7 +71,7 @@ def check_region(region: str) -> str:
     return region
 
 
-def _origin(url: str) -> tuple:
+def _origin(url: str) -> Tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
 

@@ -136,11 +136,10 @@ class TeslaFleet(Tesla):
         """
         current = self.cache_loader()
         entry = current.get(self._cache_key) if isinstance(current, dict) else None
-        recorded = entry.get("api_url") if isinstance(entry, dict) else None
-        if not isinstance(recorded, str) \
-                or regions.region_of(recorded, self.fleet_base_urls) is None:
+        if not isinstance(entry, dict) or not isinstance(entry.get("api_url"), str) \
+                or regions.region_of(entry["api_url"], self.fleet_base_urls) is None:
             return cache.read_entry(current, self._cache_key, self.api_base_url)
-        region = entry.get("region")
+        recorded, region = entry["api_url"], entry.get("region")
         if region in self.fleet_base_urls and self.fleet_base_urls[region] == recorded:
             self.api_base_url = recorded
             self._region_known = True
@@ -249,7 +248,9 @@ class TeslaFleet(Tesla):
         url = auth.join(self._base(region), path)
         transport.require_secure(url)
         headers = {"Authorization": f"Bearer {self.partner_token(region)['access_token']}"}
-        return Tesla.request(self, method, url, withhold_token=True, headers=headers, **kwargs)
+        reply: JsonDict = Tesla.request(self, method, url, withhold_token=True, headers=headers,
+                                        **kwargs)
+        return reply
 
     def register_partner(self, domain: Optional[str] = None, region: Optional[str] = None,
                          public_key: Optional[str] = None) -> JsonDict:

@@ -74,13 +74,13 @@ def test_an_unpaired_key_says_to_open_the_pairing_link_and_works_once_paired(sim
                                                                               register, key_file):
     register(key_file)
     tesla = signed_in(command_key=key_file)
-    road_runner = car(tesla, "5YJYGDE21MF000002")
+    road_runner = next(car for car in tesla.vehicle_list() if car["display_name"] == "Road Runner")
     with pytest.raises(KeyNotPairedError) as refused:
         road_runner.command("HONK_HORN")
     link = sim.urls["fleet_pairing_url"] + "teslapy-demo.example.com"
     assert link in str(refused.value) and "Road Runner" in str(refused.value)
     assert isinstance(refused.value, teslapy.VehicleError)
-    pair_in_the_app(sim, "5YJYGDE21MF000002").raise_for_status()
+    pair_in_the_app(sim, road_runner["vin"]).raise_for_status()
     assert road_runner.command("HONK_HORN") is True
 
 
