@@ -130,8 +130,9 @@ class TokenRejectedError(requests.HTTPError):
 class CommandProtocolRequiredError(requests.HTTPError):
     """403: the car takes only commands signed with the Vehicle Command Protocol."""
 
-    hint = ("This car accepts only signed commands (the Vehicle Command Protocol) through the "
-            "Fleet API: a plain Owner API command cannot reach it.")
+    hint = ("This car accepts only signed commands (the Vehicle Command Protocol): send them "
+            "through the Fleet API with a command key the car has paired (TeslaFleet(..., "
+            "command_key=...); cli.py --command-key).")
 
 
 class PartnerNotRegisteredError(requests.HTTPError):

@@ -22,6 +22,7 @@ from typing import Any, Callable, List, Optional, Sequence, TextIO, Tuple
 
 import teslapy
 from teslapy import endpoints
+from teslapy_apps import fleet_options
 from teslapy_apps.common import (
     AppError, ExitCode, LoginQuestions, Terminal, add_debug_option, add_session_options,
     configure_logging, describe_error, error_detail, login, open_session, product_name,
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json-lines", action="store_true",
                         help="print one JSON object a line, as each result comes")
     add_session_options(parser)
+    fleet_options.add_options(parser)
     return parser
 
 
@@ -318,9 +320,12 @@ class Run:
     def __call__(self) -> int:
         """Log in, select the products and act on them; returns the worst exit code."""
         args = self.args
+        sessions = fleet_options.Sessions(args)
         with open_session(args.email, self.password(), demo=args.demo,
+                          on_simulator=sessions.use_simulator, session_factory=sessions,
                           **self.session_options()) as tesla:
-            if not tesla.authorized and not tesla.password:
+            if not tesla.authorized and not tesla.password \
+                    and not isinstance(tesla, teslapy.TeslaFleet):     # it signs in in a browser
                 raise AppError("No cached token for %s: give the password with -p"
                                % tesla.email, ExitCode.LOGIN_FAILED)
             login(tesla)
@@ -473,15 +478,17 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None,
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             args = parser.parse_args(argv)
-            check_usage(parser, args)
+            early = fleet_options.early_command(args, stdout)
+            if early is None:
+                check_usage(parser, args)
     except SystemExit as exit:          # --help, or a usage error
         return exit.code if isinstance(exit.code, int) else ExitCode.USAGE
-    if not has_action(args) and args.password is None:
+    if early is None and not has_action(args) and args.password is None:
         parser.print_help(stderr)
         return ExitCode.USAGE
     undo_logging = configure_logging(args.debug, stderr)
     try:
-        return run_app(Run(args, stdin, stdout, stderr), args.debug, stdout, stderr)
+        return run_app(early or Run(args, stdin, stdout, stderr), args.debug, stdout, stderr)
     finally:
         undo_logging()
 

@@ -562,6 +562,7 @@ def demo_cloud() -> Iterator[Any]:
 def open_session(email: Optional[str] = None, password: Optional[str] = None,
                  demo: bool = False,
                  on_simulator: Optional[Callable[[Any], None]] = None,
+                 session_factory: Callable[..., teslapy.Tesla] = teslapy.Tesla,
                  **options) -> Iterator[teslapy.Tesla]:
     """Yield a :class:`teslapy.Tesla`, aimed at the in-process simulator with ``demo``.
 
@@ -569,6 +570,8 @@ def open_session(email: Optional[str] = None, password: Optional[str] = None,
     password: (optional) the password; the demo password when ``demo`` and not given
     demo: (optional) start the simulator and log in to it with a temporary token cache
     on_simulator: (optional) called with the demo's ``Simulator`` once it runs
+    session_factory: (optional) makes the session from (email, password, options);
+        ``teslapy.Tesla`` by default (the CLI's Fleet API options give a TeslaFleet)
     options: other ``Tesla`` keyword arguments (passcode_getter, verify, proxy, ...)
     Raises AppError when the simulator is needed but not installed.
     """
@@ -582,7 +585,7 @@ def open_session(email: Optional[str] = None, password: Optional[str] = None,
             options.setdefault("cache_file", os.path.join(folder, "cache.json"))
             email = email or DEMO_EMAIL
             password = password or DEMO_PASSWORD
-        tesla = stack.enter_context(teslapy.Tesla(email, password, **options))
+        tesla = stack.enter_context(session_factory(email, password, **options))
         yield tesla
 
 

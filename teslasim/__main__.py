@@ -4,7 +4,8 @@ Prints the client's environment as lines a shell can evaluate
 (``export NAME=value``, values shell-quoted): the service URLs, under the 2026 rules
 ``TESLAPY_CA_BUNDLE`` (the CA that signed the SSO's certificate), and
 ``TESLAPY_DEMO_REFRESH_TOKEN`` (a single-use refresh token of the demo account
-elon@tesla.com, when the fleet has it); then ``ready``. Serves until SIGINT or
+elon@tesla.com, when the fleet has it) and ``TESLAPY_DEMO_FLEET_REFRESH_TOKEN`` (one of
+the same account for the Fleet API demo app ``teslapy-demo``); then ``ready``. Serves until SIGINT or
 SIGTERM. ``--port P`` listens on P (SSO), P+1 (China SSO), P+2 (Owner API), P+3
 (streaming), P+4 (compositor), P+5 (China Owner API), P+6 (China streaming), P+7 to P+9
 (the Fleet API's NA, EU and China regions) and P+10 (the Fleet token host); the default
@@ -21,6 +22,7 @@ import sys
 import threading
 from typing import Optional, Sequence
 
+from teslasim.fleet_model import DEMO_CLIENT_ID
 from teslasim.rules import ERAS, MINT_REQUIREMENTS, Rules, parse_mint_requires
 from teslasim.server import Simulator
 from teslasim.state import World
@@ -29,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 DEMO_EMAIL = "elon@tesla.com"
 DEMO_REFRESH_ENV = "TESLAPY_DEMO_REFRESH_TOKEN"
+DEMO_FLEET_REFRESH_ENV = "TESLAPY_DEMO_FLEET_REFRESH_TOKEN"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +98,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         env = dict(simulator.env)
         if world.account(DEMO_EMAIL) is not None:
             env[DEMO_REFRESH_ENV] = simulator.refresh_token_for(DEMO_EMAIL)
+            if world.fleet.app(DEMO_CLIENT_ID) is not None:
+                env[DEMO_FLEET_REFRESH_ENV] = simulator.fleet_refresh_token_for(DEMO_EMAIL)
         for line in export_lines(env):
             print(line)
         print("ready", flush=True)

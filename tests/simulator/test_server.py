@@ -149,7 +149,8 @@ def test_python_m_teslasim_2026_prints_the_ca_and_a_demo_refresh_token():
     process, lines = start_teslasim("--rules", "2026", "--mint-requires", "h2")
     try:
         values = shell_env(lines)
-        assert list(values) == ENV_NAMES + ["TESLAPY_CA_BUNDLE", "TESLAPY_DEMO_REFRESH_TOKEN"]
+        assert list(values) == ENV_NAMES + ["TESLAPY_CA_BUNDLE", "TESLAPY_DEMO_REFRESH_TOKEN",
+                                            "TESLAPY_DEMO_FLEET_REFRESH_TOKEN"]
         assert values["TESLAPY_SSO_BASE_URL"].startswith("https://127.0.0.1:")
         token_url = values["TESLAPY_SSO_BASE_URL"] + "oauth2/v3/token"
         body = {"grant_type": "refresh_token", "client_id": "ownerapi",
