@@ -14,8 +14,8 @@ simulated car's checks, the encrypted answer):
   the answer AES-GCM decrypted);
 * ``first``: ``FLASH_LIGHTS`` to the Model 3 with no session yet (handshake + command).
 
-The medians are printed in milliseconds and as ratios to ``rest``, so the figures do not
-depend on the machine's speed.
+Rounds time the four in rotating order (20 calls each); the figures are the medians of
+the per-round ratios to ``rest``, with their spread, and the milliseconds per call.
 """
 from __future__ import annotations
 
@@ -23,40 +23,38 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from interleaved import interleave, ratio_line  # noqa: E402
 import teslapy  # noqa: E402
 from teslapy.vcp import Domain, create_key_file, public_key_pem  # noqa: E402
 from teslasim.server import running  # noqa: E402
 
-CALLS_PER_ROUND = 40
+CALLS_PER_ROUND = 20
 MODEL_3, MODEL_S = "5YJ3E111111111111", "5YJSA1E2XHF123456"
+DOMAIN = "teslapy-demo.example.com"
 
 
-def median_seconds(action: Callable[[], object], calls: int = CALLS_PER_ROUND) -> float:
-    """The median of ``calls`` timings of ``action``."""
-    timings = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+def repeated(name: str, call: Callable[[], object]) -> Callable[[], None]:
+    """``call`` done CALLS_PER_ROUND times, as one timed action called ``name``."""
+    def action() -> None:
+        for _ in range(CALLS_PER_ROUND):
+            call()
+    action.__name__ = name
+    return action
 
 
-def main(rounds: int = 5) -> None:
+def main(rounds: int = 11) -> None:
     with running(rules="2026") as sim, tempfile.TemporaryDirectory() as folder:
         app = sim.world.fleet.app("teslapy-demo")
         key_path = os.path.join(folder, "key.pem")
         key = create_key_file(key_path)
-        for region in ("na", "eu"):
-            sim.world.fleet.register(app.client_id, region, "teslapy-demo.example.com",
-                                     public_key_pem(key))
+        sim.world.fleet.register(app.client_id, "na", DOMAIN, public_key_pem(key))
         for vin in (MODEL_3, MODEL_S):
-            sim.world.fleet.approve("teslapy-demo.example.com", vin)
+            sim.world.fleet.approve(DOMAIN, vin)
         sim.world.vehicles[1].data["state"] = "online"
         tesla = teslapy.TeslaFleet(
             "elon@tesla.com", app.client_id, app.client_secret, command_key=key_path,
@@ -82,20 +80,19 @@ def main(rounds: int = 5) -> None:
                 signer._sessions.pop(MODEL_3, None)
                 model_3.command("FLASH_LIGHTS")
 
-            measures: Dict[str, List[float]] = {"rest": [], "handshake": [], "signed": [],
-                                                "first": []}
-            for _ in range(rounds):
-                measures["rest"].append(median_seconds(lambda: model_s.command("FLASH_LIGHTS")))
-                measures["handshake"].append(median_seconds(handshake))
-                measures["signed"].append(median_seconds(lambda: model_3.command("FLASH_LIGHTS")))
-                measures["first"].append(median_seconds(first_command))
-                sim.world.fleet.signed_runs.clear()
-    rest = statistics.median(measures["rest"])
-    print(f"{rounds} rounds of {CALLS_PER_ROUND} calls, medians over loopback sockets:")
-    for name, values in measures.items():
-        value = statistics.median(values)
-        print(f"  {name:9} {value * 1000:7.2f} ms   {value / rest:5.2f} x REST")
+            actions = [repeated("rest", lambda: model_s.command("FLASH_LIGHTS")),
+                       repeated("handshake", handshake),
+                       repeated("signed", lambda: model_3.command("FLASH_LIGHTS")),
+                       repeated("first", first_command)]
+            times = interleave(actions, rounds)
+    print(f"{rounds} rounds of {CALLS_PER_ROUND} calls each, over loopback sockets:")
+    for name in ("handshake", "signed", "first"):
+        per_call = statistics.median(times[name]) / CALLS_PER_ROUND * 1000
+        print(f"  {ratio_line(name, times[name], times['rest'], 'a REST command')}; "
+              f"{per_call:.2f} ms a call")
+    rest = statistics.median(times["rest"]) / CALLS_PER_ROUND * 1000
+    print(f"  rest: {rest:.2f} ms a call")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 11)
