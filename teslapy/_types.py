@@ -1,7 +1,8 @@
-"""Shared types: the JSON dict the API returns and aliases for user hooks."""
+"""Shared types: the JSON dict the API returns, what a bearer token is, aliases for user hooks."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable, ContextManager, Dict, List, Union
 
 Token = Dict[str, Any]
@@ -17,6 +18,15 @@ CaptchaSolver = Callable[[bytes], str]
 Authenticator = Callable[[str], str]
 #: Called with the SSO token dict whenever the tokens change.
 TokenUpdater = Callable[[Token], None]
+
+
+#: What RFC 6750 allows as a bearer token (``b64token``); Tesla's tokens are JWTs.
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+def is_bearer_token(value: Any) -> bool:
+    """Whether ``value`` can be sent as ``Authorization: Bearer <value>`` (RFC 6750)."""
+    return isinstance(value, str) and _BEARER_TOKEN.fullmatch(value) is not None
 
 
 #: Keys whose values are secrets: a repr shows them as ``'***'``.

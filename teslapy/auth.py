@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import re
 import secrets
 import time
@@ -24,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from teslapy._types import Token
+from teslapy._types import Token, is_bearer_token
 from teslapy.errors import RecaptchaRequiredError, ResponseError, raise_for_status
 
 logger = logging.getLogger(__name__)
@@ -214,7 +215,8 @@ def parse_token_reply(response: requests.Response, now: Optional[float] = None) 
         requests.HTTPError: a 5xx reply, or a 4xx reply that is not an OAuth error
             (a 429 is :class:`~teslapy.errors.RateLimitError`).
         ResponseError: a 2xx reply whose body is not a JSON object, or whose access
-            token is not a string.
+            token is not a bearer token (RFC 6750: letters, digits and ``-._~+/=``; a
+            token that no request header could carry is never stored).
     """
     from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
@@ -232,14 +234,19 @@ def parse_token_reply(response: requests.Response, now: Optional[float] = None) 
                             "a JSON object", response)
     if "access_token" not in body:
         raise oauth_errors.MissingTokenError(description="Missing access token parameter.")
-    if not isinstance(body["access_token"], str) or not body["access_token"]:
-        raise ResponseError("The SSO token reply holds no usable access token", response)
+    if not is_bearer_token(body["access_token"]):
+        raise ResponseError("The SSO token reply holds no usable access token (not an "
+                            "RFC 6750 bearer token)", response)
     token: Token = dict(body)
     moment = now if now is not None else time.time()
     token["created_at"] = int(moment)
     try:
-        token["expires_at"] = moment + float(body["expires_in"])
+        lifetime = float(body["expires_in"])
     except (KeyError, TypeError, ValueError):
+        lifetime = math.nan
+    if math.isfinite(lifetime):
+        token["expires_at"] = moment + lifetime
+    else:                   # unknown: such a token never counts as newer than another
         token.pop("expires_at", None)
     return token
 

@@ -32,6 +32,7 @@ import os
 import tempfile
 from typing import Any, Dict, Iterator, Optional
 
+from teslapy._types import is_bearer_token
 from teslapy.errors import CacheError
 
 try:  # POSIX advisory locks; elsewhere saving relies on reload + atomic replace only
@@ -166,8 +167,8 @@ def locked(path: str) -> Iterator[None]:
 
 
 def valid_token(value: Any) -> Optional[Dict[str, Any]]:
-    """``value`` if it looks like a token dict (has a string ``access_token``), else None."""
-    if isinstance(value, dict) and isinstance(value.get("access_token"), str) and value["access_token"]:
+    """``value`` if it looks like a token dict (has a bearer ``access_token``), else None."""
+    if isinstance(value, dict) and is_bearer_token(value.get("access_token")):
         return value
     return None
 

@@ -75,29 +75,32 @@ def get_endpoint(name: str) -> Endpoint:
 
 
 def path_segment(name: str, field: str, value: object) -> str:
-    """``value`` as one percent-encoded path segment (``/ ? # %`` and the rest encoded).
+    """``value`` as one percent-encoded path segment (``? # %`` and the rest encoded).
 
     Raises:
-        ValueError: the value is empty, ``.`` or ``..`` (a segment that would change
-            which endpoint is called).
+        ValueError: the value is empty, ``.`` or ``..``, or holds a ``/`` (a segment
+            that would change which endpoint is called; servers that decode ``%2F``
+            before routing, as Starlette does, would split it).
     """
     text = str(value)
     if text in ("", ".", ".."):
         raise ValueError(f"{name} path variable {field} cannot be {text!r}")
+    if "/" in text:
+        raise ValueError(f"{name} path variable {field} cannot hold a '/' ({text!r})")
     return quote(text, safe="")
 
 
 def format_uri(name: str, path_vars: Optional[Mapping[str, object]] = None) -> str:
     """The URI of endpoint ``name`` with its placeholders filled from ``path_vars``.
 
-    Each value stays inside its own path segment: it is percent-encoded, so a value
-    such as ``123/command/door_unlock#`` can never reach another endpoint. Extra path
-    variables are ignored.
+    Each value stays inside its own path segment: it is percent-encoded, and a value
+    holding a ``/`` (``123/command/door_unlock#``) is refused, so no value can reach
+    another endpoint. Extra path variables are ignored.
 
     Raises:
         ValueError: unknown endpoint name, a placeholder without a value
             (``'VEHICLE_DATA requires path variable vehicle_id'``), or a value that is
-            empty, ``.`` or ``..``.
+            empty, ``.`` or ``..`` or holds a ``/``.
     """
     endpoint = get_endpoint(name)
     values = dict(path_vars or {})

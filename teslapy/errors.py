@@ -7,7 +7,8 @@ The tree::
     ├── ProductError            a Powerwall or solar command was not accepted
     ├── CacheError              the token cache could not be read or written
     ├── ResponseError           a Tesla service answered 2xx with a body teslapy cannot use
-    │                           (not JSON, or a field it needs is missing)
+    │                           (not JSON, or a field it needs is missing), or with a
+    │                           body larger than ``limits.MAX_REPLY_BYTES``
     ├── RecaptchaRequiredError  (also a ValueError) the password sign-in met a reCAPTCHA
     └── Http2UnavailableError   (also a requests.ConnectionError) a token could not be
                                 minted over HTTP/2 with TLS 1.3, so none was minted
@@ -38,6 +39,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
 import time
 from http import HTTPStatus
 from typing import Optional, Type
@@ -149,14 +151,19 @@ class WrongRegionError(requests.HTTPError):
 
 
 def retry_after(response: requests.Response, now: Optional[float] = None) -> Optional[float]:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else None."""
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), else None.
+
+    A number that is not finite (``inf``, ``nan``, ``1e999``) is no answer: None.
+    """
     value = (response.headers.get("Retry-After") or "").strip()
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.util.retry import Retry
 
-from teslapy import __version__, auth, cache, endpoints, errors, login, prompts, transport
+from teslapy import __version__, auth, cache, endpoints, errors, limits, login, prompts, transport
 from teslapy._types import (
     Authenticator, CacheDumper, CacheLoader, CacheLock, CaptchaSolver, FactorSelector,
-    PasscodeGetter, Token, TokenUpdater,
+    PasscodeGetter, Token, TokenUpdater, is_bearer_token,
 )
 from teslapy.energy import Battery, SolarPanel
 from teslapy.errors import FleetApiRequiredError, ResponseError, TokenRejectedError
@@ -39,8 +39,10 @@ CHINA_API_BASE_URL = "https://owner-api.vn.cloud.tesla.cn/"
 CHINA_STREAMING_BASE_URL = "wss://streaming.vn.cloud.tesla.cn/streaming/"
 DEFAULT_USER_AGENT = f"teslapy/{__version__}"
 DEFAULT_TIMEOUT = 10
-#: An Owner API token this close to its expiry is refreshed before use (seconds).
+#: An Owner API token this close to its expiry is refreshed before use (seconds)...
 EXPIRY_MARGIN = 60
+#: ... or this share of its lifetime, when that is less (tokens living a few minutes).
+EXPIRY_MARGIN_SHARE = 0.1
 
 SSO_BASE_URL_ENV = "TESLAPY_SSO_BASE_URL"
 API_BASE_URL_ENV = "TESLAPY_API_BASE_URL"
@@ -104,9 +106,20 @@ def _expiry(token: Token) -> Optional[float]:
 
 
 def _expired(token: Token, now: Optional[float] = None) -> bool:
-    """Whether ``token`` expires within ``EXPIRY_MARGIN`` (False when its expiry is unknown)."""
+    """Whether ``token`` expires within its margin (False when its expiry is unknown).
+
+    The margin is ``EXPIRY_MARGIN`` seconds, or ``EXPIRY_MARGIN_SHARE`` of the token's
+    lifetime when that is less, so a short-lived token is still used for most of its life.
+    """
     expiry = _expiry(token)
-    return expiry is not None and 0 < expiry <= (now if now is not None else time.time()) + EXPIRY_MARGIN
+    if expiry is None:
+        return False
+    try:
+        lifetime = max(float(token["expires_in"]), 0.0)
+    except (KeyError, TypeError, ValueError):
+        lifetime = float("inf")
+    margin = min(EXPIRY_MARGIN, EXPIRY_MARGIN_SHARE * lifetime)
+    return 0 < expiry <= (now if now is not None else time.time()) + margin
 
 
 def _newer(token: Token, than: Token) -> bool:
@@ -203,7 +216,7 @@ class Tesla(transport.Session):
         authenticator: Optional[Authenticator] = None,
         token_updater: Optional[TokenUpdater] = None,
         cache_lock: Optional[CacheLock] = None,
-        deadline: Optional[float] = transport.DEFAULT_DEADLINE,
+        deadline: Optional[float] = limits.DEFAULT_DEADLINE,
     ) -> None:
         super().__init__(retry=retry, verify=verify, proxy=proxy, user_agent=user_agent,
                          deadline=deadline)
@@ -593,8 +606,8 @@ class Tesla(transport.Session):
     def _plain_session(self) -> transport.Session:
         """A new requests session with this one's transport settings and its own cookies."""
         return transport.Session(retry=self.retry, verify=True if self.verify is None else self.verify,
-                                 proxy=self.proxy,
-                                 user_agent=self.user_agent, environment=self.environment)
+                                 proxy=self.proxy, user_agent=self.user_agent,
+                                 environment=self.environment, deadline=self.deadline)
 
     def _sign_in_with_password(self) -> Token:
         assert self.password
@@ -642,7 +655,7 @@ class Tesla(transport.Session):
             return None
         errors.raise_for_status(reply)
         parsed = errors.json_body(reply, "Owner API token")
-        if not isinstance(parsed, dict) or not isinstance(parsed.get("access_token"), str):
+        if not isinstance(parsed, dict) or not is_bearer_token(parsed.get("access_token")):
             raise ResponseError("The Owner API token reply holds no access token", reply)
         token = dict(parsed)
         token.setdefault("created_at", int(time.time()))

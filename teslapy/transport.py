@@ -23,18 +23,19 @@ import os
 import socket
 import ssl
 import threading
-import time
 import urllib.request
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple, Union
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.util.retry import Retry
 
-from teslapy.errors import Http2UnavailableError
+from teslapy.errors import Http2UnavailableError, ResponseError
+from teslapy.limits import (
+    DEFAULT_DEADLINE, Deadline, DeadlineAdapter, collect, read_within, replies_within, within,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -49,10 +50,6 @@ CA_BUNDLE_ENV = "TESLAPY_CA_BUNDLE"
 #: Where ``verify=True`` finds a CA bundle, first match wins (then the default store).
 CA_BUNDLE_ENVS = (CA_BUNDLE_ENV, "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
-#: Seconds one reply may take in all, however slowly it trickles in (``deadline``).
-DEFAULT_DEADLINE = 60.0
-_READ_SIZE = 65536
-
 RetrySetting = Union[int, Retry]
 Verify = Union[bool, str]
 
@@ -62,9 +59,11 @@ def build_retry(retry: RetrySetting) -> Retry:
 
     An int ``n`` becomes ``Retry(total=n, connect=n, read=n, ...)`` that retries the
     statuses in ``RETRY_STATUSES`` with a short backoff and, when retries run out, hands
-    back the last reply (so Tesla's error text still reaches the caller). With ``n`` = 0
-    a read timeout stays ``requests.ReadTimeout``, as in a plain ``requests`` session. A
-    ``Retry`` instance is used as given.
+    back the last reply (so Tesla's error text still reaches the caller). A server's
+    ``Retry-After`` is never slept on inside a call (it may ask for hours): a 429 is
+    raised at once as :class:`~teslapy.errors.RateLimitError` with its ``retry_after``.
+    With ``n`` = 0 a read timeout stays ``requests.ReadTimeout``, as in a plain
+    ``requests`` session. A ``Retry`` instance is used as given.
 
     Raises:
         ValueError: ``retry`` is neither a non-negative int nor a ``Retry``.
@@ -76,13 +75,17 @@ def build_retry(retry: RetrySetting) -> Retry:
     return Retry(
         total=retry, connect=retry, read=retry or False, status=retry,
         status_forcelist=RETRY_STATUSES, backoff_factor=RETRY_BACKOFF_FACTOR,
-        raise_on_status=False,
+        raise_on_status=False, respect_retry_after_header=False,
     )
 
 
 def build_adapter(retry: RetrySetting = 0) -> HTTPAdapter:
-    """The transport adapter every teslapy session mounts (HTTP/1.1 via urllib3)."""
-    return HTTPAdapter(max_retries=build_retry(retry))
+    """The transport adapter every teslapy session mounts (HTTP/1.1 via urllib3).
+
+    Its connections end the wait for a reply's headers at the reply's deadline
+    (:mod:`teslapy.limits`).
+    """
+    return DeadlineAdapter(max_retries=build_retry(retry))
 
 
 def default_verify(verify: Verify) -> Verify:
@@ -122,52 +125,13 @@ class Environment:
         return found
 
 
-def read_within(response: requests.Response, seconds: Optional[float]) -> None:
-    """Read the whole body of a streamed reply, taking no longer than ``seconds`` in all.
-
-    ``timeout`` bounds each wait for data; a server that sends a byte now and then
-    never trips it, so this bounds the whole body.
-
-    Raises:
-        requests.ReadTimeout: the body did not arrive in time (the connection is closed).
-    """
-    if seconds is None:
-        response.content
-        return
-    end = time.monotonic() + seconds
-    raw = response.raw
-    read_some = getattr(raw, "read1", None)         # urllib3 2: returns what has arrived
-    chunks = []
-    while True:
-        try:
-            chunk = (read_some(_READ_SIZE, decode_content=True) if read_some is not None
-                     else raw.read(1024, decode_content=True))
-        except urllib3.exceptions.ReadTimeoutError as error:
-            response.close()
-            raise requests.ReadTimeout(str(error), response=response) from error
-        except (OSError, urllib3.exceptions.HTTPError) as error:
-            response.close()
-            raise requests.ConnectionError(str(error), response=response) from error
-        if not chunk:
-            break
-        chunks.append(chunk)
-        if time.monotonic() > end:
-            response.close()
-            raise requests.ReadTimeout(
-                f"The reply from {urlsplit(response.url).netloc} took longer than "
-                f"{seconds:g} s in all", response=response)
-    response._content = b"".join(chunks)
-    response._content_consumed = True  # type: ignore[attr-defined]
-    raw.release_conn()
-
-
 class Session(requests.Session):
     """A requests session with teslapy's adapter, retries and settings read once.
 
     Every request gets the ``verify`` and proxies fixed at construction (a request may
     still pass its own); the environment is not read again. A session made for another
     one (its sign-in session) shares that one's ``environment``. ``deadline`` bounds
-    the time a whole reply may take (:func:`read_within`).
+    the time a whole reply may take, headers and body (:mod:`teslapy.limits`).
     """
 
     def __init__(self, *, retry: RetrySetting = 0, verify: Verify = True,
@@ -186,18 +150,41 @@ class Session(requests.Session):
         self.mount("http://", adapter)
         if user_agent:
             self.headers["User-Agent"] = user_agent
+        self.hooks["response"].append(_refuse_unreadable_redirect)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        """Send a request with the session's ``verify``, the proxies for ``url`` and the deadline."""
+        """Send a request with the session's ``verify``, the proxies for ``url`` and the deadline.
+
+        Raises:
+            ResponseError: the server redirects to an address that is not UTF-8.
+        """
         kwargs.setdefault("verify", self.verify)
         if not kwargs.get("proxies"):
             kwargs["proxies"] = self.environment.proxies_for(url)
-        if kwargs.get("stream"):
-            return super().request(method, url, *args, **kwargs)
-        kwargs["stream"] = True
-        response = super().request(method, url, *args, **kwargs)
-        read_within(response, self.deadline)
+        deadline = None if self.deadline is None else Deadline.starting_now(self.deadline)
+        with replies_within(deadline):
+            if kwargs.get("stream"):
+                return super().request(method, url, *args, **kwargs)
+            kwargs["stream"] = True
+            response = super().request(method, url, *args, **kwargs)
+        read_within(response, deadline)
         return response
+
+
+def _refuse_unreadable_redirect(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """A response hook: a redirect to an address that is not UTF-8 is a ``ResponseError``.
+
+    requests reads the address of every redirect, even one it does not follow, and
+    would fail with a ``UnicodeDecodeError``.
+    """
+    if not response.is_redirect:
+        return
+    try:
+        response.headers["Location"].encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        response.close()
+        raise ResponseError(f"{urlsplit(response.url).netloc} redirects to an address that is "
+                            "not UTF-8", response) from None
 
 
 def is_loopback_http(url: str) -> bool:
@@ -260,7 +247,8 @@ class TokenClient:
 
     Parameters:
         session: a plain :class:`Session` for loopback http hosts (closed with this
-            client); its ``verify`` and proxies are used for the HTTP/2 client too.
+            client); its ``verify``, proxies and ``deadline`` are used for the HTTP/2
+            client too.
         timeout: (optional) seconds for each phase of a request.
     """
 
@@ -291,11 +279,15 @@ class TokenClient:
 
     def close(self) -> None:
         """Close the connections (the HTTP/2 one, if it was opened)."""
+        self._discard_client()
+        self.session.close()
+
+    def _discard_client(self) -> None:
+        """Close the HTTP/2 client, if one was opened; the next form opens another."""
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
             client.close()
-        self.session.close()
 
     def _http2_client(self, url: str) -> "httpx.Client":
         with self._lock:
@@ -339,13 +331,24 @@ class TokenClient:
         self._checked.add((host, port))
 
     def _post_http2(self, url: str, form: Dict[str, str]) -> requests.Response:
+        """POST ``form`` over HTTP/2; the handshake and the reply end by the session's deadline."""
+        seconds = self.session.deadline
+        deadline = None if seconds is None else Deadline.starting_now(seconds)
+        return within(deadline, urlsplit(url).netloc,
+                      lambda: self._exchange_http2(url, form, deadline), self._discard_client)
+
+    def _exchange_http2(self, url: str, form: Dict[str, str],
+                        deadline: Optional[Deadline]) -> requests.Response:
         import httpx
 
         host = urlsplit(url).netloc
         self._check_http2(url)
         try:
-            reply = self._http2_client(url).post(url, data=form,
-                                                 headers={"Accept": "application/json"})
+            with self._http2_client(url).stream("POST", url, data=form,
+                                                headers={"Accept": "application/json"}) as reply:
+                if reply.http_version != "HTTP/2":  # cannot happen with http1=False; checked anyway
+                    raise Http2UnavailableError(f"The SSO {host} answered over {reply.http_version}")
+                content = collect(reply.iter_bytes(), deadline, host)
         except httpx.TimeoutException as error:
             timeout = requests.ConnectTimeout if isinstance(error, httpx.ConnectTimeout) \
                 else requests.ReadTimeout
@@ -357,9 +360,7 @@ class TokenClient:
                 "downgrades the connection") from error
         except httpx.TransportError as error:
             raise _connection_error(host, error) from error
-        if reply.http_version != "HTTP/2":      # cannot happen with http1=False; checked anyway
-            raise Http2UnavailableError(f"The SSO {host} answered over {reply.http_version}")
-        return _as_requests_response(reply)
+        return _as_requests_response(reply, content)
 
 
 def _connection_error(host: str, error: BaseException) -> requests.RequestException:
@@ -377,12 +378,12 @@ def _connection_error(host: str, error: BaseException) -> requests.RequestExcept
     return requests.ConnectionError(f"Cannot reach the SSO {host}: {error}")
 
 
-def _as_requests_response(reply: "httpx.Response") -> requests.Response:
-    """An httpx reply as a :class:`requests.Response` (status, headers, body, URL)."""
+def _as_requests_response(reply: "httpx.Response", content: bytes) -> requests.Response:
+    """An httpx reply and its body as a :class:`requests.Response` (status, headers, body, URL)."""
     response = requests.Response()
     response.status_code = reply.status_code
     response.headers = CaseInsensitiveDict(reply.headers)
-    response._content = reply.content
+    response._content = content
     response.url = str(reply.url)
     response.reason = reply.reason_phrase
     response.encoding = reply.encoding

@@ -394,6 +394,16 @@ def test_an_expired_cached_token_is_refreshed_before_use(make_tesla, sim, cache_
     assert saved["sso"]["refresh_token"] != old["sso"]["refresh_token"]     # rotated and kept
 
 
+@pytest.mark.parametrize("lifetime, age, expired", [
+    (28800, 28800 - 61, False), (28800, 28800 - 59, True),      # the last minute of 8 hours
+    (20, 17.5, False), (20, 18.5, True),                        # the last tenth of 20 s
+])
+def test_a_token_is_renewed_in_its_last_minute_or_last_tenth_of_its_life(make_tesla, lifetime, age, expired):
+    tesla = make_tesla()
+    tesla.token = {"access_token": "a", "expires_in": lifetime, "created_at": time.time() - age}
+    assert tesla.token_expired() is expired
+
+
 def test_a_token_the_server_expired_is_refreshed_once_and_the_call_retried(tesla, sim, world):
     before = tesla.token["access_token"]
     world.expire_bearers()

@@ -1,0 +1,1 @@
+"""Reliability: concurrency, crashes, faults and hostile input, against real servers and processes."""
