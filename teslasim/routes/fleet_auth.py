@@ -28,8 +28,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from teslasim.fleet_model import REGIONS, FleetApp
-from teslasim.routes.sso import (_form, _login_required, _minting_mark, _new_refresh_token,
-                                 _sso_error, _subject, _text, mint_jwt, pkce_challenge)
+from teslasim.routes.sso import (_login_required, _minting_mark, _new_refresh_token, _sso_error,
+                                 _subject, _text, answer_grant, mint_jwt, pkce_challenge)
 from teslasim.state import TokenRecord, World
 
 ISSUER_PATH = "oauth2/v3/nts"
@@ -104,27 +104,25 @@ def _user_tokens(request: Request, grant_type: str, email: str, app: FleetApp,
 
 async def token(request: Request) -> Response:
     """POST oauth2/v3/token: the code, refresh and client-credentials grants."""
-    params = await _form(request)
-    grant_type = _text(params.get("grant_type"))
-    grants = {"authorization_code": _code_grant, "refresh_token": _refresh_grant,
-              "client_credentials": _partner_grant}
-    if grant_type in grants:
-        return grants[grant_type](request, params)
-    if not grant_type:
-        return _sso_error(400, "invalid_request", "grant_type is required", request)
-    return _sso_error(400, "unsupported_grant_type",
-                      f"Unsupported grant_type '{grant_type[:40]}'", request)
+    return await answer_grant(request, {"authorization_code": _code_grant,
+                                        "refresh_token": _refresh_grant,
+                                        "client_credentials": _partner_grant})
+
+
+def _missing(request: Request, params: dict, *names: str) -> Optional[Response]:
+    """The 400 ``invalid_request`` for a form that lacks one of ``names``, else None."""
+    if all(_text(params.get(name)) for name in names):
+        return None
+    return _sso_error(400, "invalid_request", f"{', '.join(names)} are required", request)
 
 
 def _code_grant(request: Request, params: dict) -> Response:
     world = _world(request)
     code, client_id = _text(params.get("code")), _text(params.get("client_id"))
     redirect_uri, verifier = _text(params.get("redirect_uri")), _text(params.get("code_verifier"))
-    if not code or not client_id or not redirect_uri:
-        return _sso_error(400, "invalid_request",
-                          "code, client_id and redirect_uri are required", request)
     app = world.fleet.app(client_id)
-    refusal = _client_error(request, app, _text(params.get("client_secret")))
+    refusal = _missing(request, params, "code", "client_id", "redirect_uri") \
+        or _client_error(request, app, _text(params.get("client_secret")))
     if refusal is not None:
         return refusal
     if _audience_region(request, _text(params.get("audience"))) is None:
@@ -156,10 +154,10 @@ def _code_grant(request: Request, params: dict) -> Response:
 def _refresh_grant(request: Request, params: dict) -> Response:
     world = _world(request)
     refresh, client_id = _text(params.get("refresh_token")), _text(params.get("client_id"))
-    if not refresh or not client_id:
-        return _sso_error(400, "invalid_request", "refresh_token and client_id are required",
-                          request)
     app = world.fleet.app(client_id)
+    refusal = _missing(request, params, "refresh_token", "client_id")
+    if refusal is not None:
+        return refusal
     if app is None:
         return _sso_error(401, "invalid_client", "Unknown client_id", request)
     with world.lock:
@@ -179,11 +177,9 @@ def _refresh_grant(request: Request, params: dict) -> Response:
 def _partner_grant(request: Request, params: dict) -> Response:
     world = _world(request)
     client_id, secret = _text(params.get("client_id")), _text(params.get("client_secret"))
-    if not client_id or not secret:
-        return _sso_error(400, "invalid_request", "client_id and client_secret are required",
-                          request)
     app = world.fleet.app(client_id)
-    refusal = _client_error(request, app, secret)
+    refusal = _missing(request, params, "client_id", "client_secret") \
+        or _client_error(request, app, secret)
     if refusal is not None:
         return refusal
     if app.open_source:

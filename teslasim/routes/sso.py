@@ -467,18 +467,22 @@ def _token_reply(request: Request, grant_type: str, email: str, client_id: str, 
     return reply, access
 
 
-async def token(request: Request) -> Response:
-    """POST oauth2/v3/token: authorization_code and refresh_token grants (form or JSON)."""
+async def answer_grant(request: Request, grants: dict) -> Response:
+    """Answer a token endpoint's form (or JSON) with the handler ``grants`` has for its grant."""
     params = await _form(request)
     grant_type = _text(params.get("grant_type"))
-    if grant_type == "authorization_code":
-        return _code_grant(request, params)
-    if grant_type == "refresh_token":
-        return _refresh_grant(request, params)
+    if grant_type in grants:
+        return grants[grant_type](request, params)
     if not grant_type:
         return _sso_error(400, "invalid_request", "grant_type is required", request)
     return _sso_error(400, "unsupported_grant_type",
                       f"Unsupported grant_type '{grant_type[:40]}'", request)
+
+
+async def token(request: Request) -> Response:
+    """POST oauth2/v3/token: authorization_code and refresh_token grants (form or JSON)."""
+    return await answer_grant(request, {"authorization_code": _code_grant,
+                                        "refresh_token": _refresh_grant})
 
 
 def _code_grant(request: Request, params: dict) -> Response:
