@@ -162,9 +162,9 @@ class Sessions:
 def demo_session(simulator: Any, email: str, options: Dict[str, Any]) -> teslapy.TeslaFleet:
     """A TeslaFleet of the simulated cloud's demo app, signed in, with a paired command key.
 
-    The key is made beside the demo's token cache, registered in the regions that
-    serve the simulated accounts, and paired with every car of ``email`` (what its
-    owner would approve on the pairing page).
+    The key is made beside the demo's token cache, registered in every region, and
+    paired with every car of ``email`` (what its owner would approve on the pairing
+    page).
     """
     from teslapy.vcp import create_key_file, public_key_pem
     from teslasim.fleet_model import DEMO_CLIENT_ID
@@ -177,14 +177,16 @@ def demo_session(simulator: Any, email: str, options: Dict[str, Any]) -> teslapy
     options.pop("api_base_url", None)
     if options.get("verify", True) is True and simulator.ca_file:
         options["verify"] = simulator.ca_file
+    account = simulator.world.account(email)
     tesla = teslapy.TeslaFleet(
         email, app.client_id, app.client_secret, redirect_uri=app.redirect_uris[0],
         command_key=key_path, domain=domain,
+        region="cn" if account is not None and account.region == "cn" else None,
         fleet_base_urls={region: simulator.urls[f"fleet_{region}_base_url"]
                          for region in REGIONS},
         fleet_auth_base_url=simulator.urls["fleet_auth_base_url"],
         pairing_url=simulator.urls["fleet_pairing_url"], **options)
-    for region in ("na", "eu"):
+    for region in REGIONS:
         tesla.register_partner(region=region, public_key=public_key_pem(key))
     for vehicle in simulator.world.vehicles_of(email):
         simulator.world.fleet.approve(domain, vehicle.vin)

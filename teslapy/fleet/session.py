@@ -192,6 +192,7 @@ class TeslaFleet(Tesla):
         Raises: as :meth:`Tesla.request`; :class:`~teslapy.errors.WrongRegionError`
         when the 421 names a host teslapy does not trust, or comes again.
         """
+        self._ensure_loaded()                   # the cache may know the region
         target = self._absolute(url)
         to_api = not kwargs.get("withhold_token") and self._is_api_url(target)
         if to_api and not self._region_known and not url.endswith(USER_REGION_PATH):

@@ -13,7 +13,7 @@ and keep an online car awake. Commands answer
 The Fleet API hosts serve these routes too (``app.state.fleet``): there the vehicle
 list works in every era, unsigned commands to cars that need the Vehicle Command
 Protocol are refused in every era, and vehicle data leaves out the location unless
-asked for (:mod:`teslasim.vehicle_data`).
+asked for (:mod:`teslasim.data_groups`).
 
 Under the 2026 rules (``world.rules.today``) the host also answers as Tesla does now:
 ``GET api/1/vehicles`` 412 (cars are listed by ``api/1/products``); an unsigned
@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from teslasim import energy_model, vehicle_commands, vehicle_data
+from teslasim import data_groups, energy_model, vehicle_commands
 from teslasim.drive import haversine_miles
 from teslasim.request_params import read_params
 from teslasim.routes.bearer import bearer_record, bearer_token, require_owner, unauthorized
@@ -199,17 +199,17 @@ def _full_data(vehicle: VehicleState) -> dict:
     return data
 
 
-async def vehicle_data_groups(request: Request) -> Response:
+async def vehicle_data(request: Request) -> Response:
     """GET api/1/vehicles/{id}/vehicle_data (and the legacy ``data``): the groups asked for.
 
-    See :mod:`teslasim.vehicle_data` for ``endpoints`` and the location.
+    See :mod:`teslasim.data_groups` for ``endpoints`` and the location.
     """
     world, _email, vehicle = _online_vehicle(request)
-    names = vehicle_data.requested(request.query_params.get("endpoints"))
+    names = data_groups.requested(request.query_params.get("endpoints"))
     fleet = request.app.state.fleet
     may_locate = not fleet or "vehicle_location" in bearer_record(request).scopes
     with world.lock:
-        return _ok(vehicle_data.select(_full_data(vehicle), names, fleet, may_locate))
+        return _ok(data_groups.select(_full_data(vehicle), names, fleet, may_locate))
 
 
 async def data_request(request: Request) -> Response:
@@ -340,8 +340,8 @@ ROUTES = [
     Route("/api/1/vehicles", vehicle_list, methods=["GET"]),
     Route("/api/1/users/service_scheduling_data", service_scheduling_data, methods=["GET"]),
     Route(VEHICLE, vehicle_summary, methods=["GET"]),
-    Route(VEHICLE + "/vehicle_data", vehicle_data_groups, methods=["GET"]),
-    Route(VEHICLE + "/data", vehicle_data_groups, methods=["GET"]),
+    Route(VEHICLE + "/vehicle_data", vehicle_data, methods=["GET"]),
+    Route(VEHICLE + "/data", vehicle_data, methods=["GET"]),
     Route(VEHICLE + "/data_request/{group}", data_request, methods=["GET"]),
     Route(VEHICLE + "/service_data", service_data, methods=["GET"]),
     Route(VEHICLE + "/mobile_enabled", mobile_enabled, methods=["GET"]),

@@ -85,6 +85,7 @@ def test_the_region_is_discovered_at_first_use_and_remembered(sim, signed_in, ma
     assert (entry["region"], entry["api_url"]) == ("eu", sim.urls["fleet_eu_base_url"])
     again = make_fleet()
     assert len(again.vehicle_list()) == 3 and again.region == "eu"
+    assert make_fleet().request("GET", "api/1/products")["count"] == 5
     assert lookups.hits == 1                           # taken from the cache
 
 

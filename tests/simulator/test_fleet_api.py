@@ -251,3 +251,17 @@ def test_any_bytes_get_a_protocol_answer_never_a_crash(sim, client_key, data):
     assert reply.status_code == 200
     answer = RoutableMessage.decode(base64.b64decode(reply.json()["response"]))
     assert answer.fault or answer.session_info is not None
+
+
+@given(st.text(max_size=80))
+def test_the_endpoints_parameter_is_a_set_of_known_names_or_a_400(text):
+    from teslasim.data_groups import ENDPOINTS, requested
+    from teslasim.errors import ModelError
+
+    try:
+        names = requested(text)
+    except ModelError as error:
+        assert error.status == 400 and "unknown vehicle data endpoint" in error.message
+        return
+    assert names <= ENDPOINTS
+    assert names == {name.strip() for name in text.split(";") if name.strip()}
