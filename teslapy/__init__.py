@@ -1,4 +1,5 @@
-"""teslapy: monitor and control Tesla cars, Powerwalls and solar panels via the Owner API.
+"""teslapy: monitor and control Tesla cars, Powerwalls and solar panels via the Owner API
+or the Fleet API (:class:`TeslaFleet`, with signed commands).
 
 Besides its own classes the package exports every exception class of
 ``requests.exceptions`` (``HTTPError``, ``ConnectionError``, ...) and of
@@ -32,9 +33,11 @@ from teslapy.compat import HTMLForm, PasswdFilter
 from teslapy.energy import Battery, Product, SolarPanel
 from teslapy.errors import (
     CacheError, CommandProtocolRequiredError, FleetApiRequiredError, Http2UnavailableError,
-    ProductError, RateLimitError, RecaptchaRequiredError, ResponseError, TeslaError,
-    TokenRejectedError, VehicleError, VehicleUnavailableError,
+    PartnerNotRegisteredError, ProductError, RateLimitError, RecaptchaRequiredError,
+    ResponseError, TeslaError, TokenRejectedError, VehicleError, VehicleUnavailableError,
+    WrongRegionError,
 )
+from teslapy.fleet import TeslaFleet
 from teslapy.session import (
     DEFAULT_API_BASE_URL as BASE_URL,
     DEFAULT_SSO_BASE_URL as SSO_BASE_URL,
@@ -76,7 +79,7 @@ _OAUTH_ERRORS = (
 )
 
 __all__ = [
-    "Tesla", "Vehicle", "Product", "Battery", "SolarPanel", "JsonDict", "__version__",
+    "Tesla", "TeslaFleet", "Vehicle", "Product", "Battery", "SolarPanel", "JsonDict", "__version__",
     # TeslaPy 1.5 module names
     "BASE_URL", "SSO_BASE_URL", "STREAMING_BASE_URL", "CLIENT_ID", "SSO_CLIENT_ID",
     "HTMLForm", "PasswdFilter",
@@ -84,7 +87,8 @@ __all__ = [
     "TeslaError", "VehicleError", "ProductError", "CacheError", "ResponseError",
     "RecaptchaRequiredError", "Http2UnavailableError", "VehicleUnavailableError",
     "RateLimitError", "FleetApiRequiredError", "TokenRejectedError",
-    "CommandProtocolRequiredError", "StreamError", "StreamRefusedError", "StreamConnectionError",
+    "CommandProtocolRequiredError", "PartnerNotRegisteredError", "WrongRegionError",
+    "StreamError", "StreamRefusedError", "StreamConnectionError",
     "StreamSSLError", "StreamConnectTimeout", "StreamInterruptedError", "StreamStalledError",
     "StreamFrameError", "StreamSubscriptionError",
     # requests.exceptions

@@ -22,7 +22,9 @@ meaning are subclasses of it whose message ends with what to do:
     ├── RateLimitError                429: too many requests (``retry_after`` seconds)
     ├── FleetApiRequiredError         412: the Owner API no longer serves this endpoint
     ├── TokenRejectedError            403: the token was minted the way Tesla refuses
-    └── CommandProtocolRequiredError  403: the car takes only signed commands
+    ├── CommandProtocolRequiredError  403: the car takes only signed commands
+    ├── PartnerNotRegisteredError     412: the Fleet API app is not registered in this region
+    └── WrongRegionError              421: the account lives in another Fleet API region
 
 The live stream's errors are ``StreamError`` and its subclasses, in
 :mod:`teslapy.streaming.errors` (each also a ``requests`` error of the matching kind).
@@ -130,8 +132,22 @@ class TokenRejectedError(requests.HTTPError):
 class CommandProtocolRequiredError(requests.HTTPError):
     """403: the car takes only commands signed with the Vehicle Command Protocol."""
 
-    hint = ("This car accepts only signed commands (the Vehicle Command Protocol) through the "
-            "Fleet API: a plain Owner API command cannot reach it.")
+    hint = ("This car accepts only signed commands (the Vehicle Command Protocol): send them "
+            "through the Fleet API with a command key the car has paired (TeslaFleet(..., "
+            "command_key=...); cli.py --command-key).")
+
+
+class PartnerNotRegisteredError(requests.HTTPError):
+    """412: the Fleet API app has not registered its domain in this region."""
+
+    hint = ("Register the app's domain in this region once, with a partner token: "
+            "TeslaFleet.register_partner(domain) (POST api/1/partner_accounts), then try again.")
+
+
+class WrongRegionError(requests.HTTPError):
+    """421: the account is served by another Fleet API region (its URL is in the message)."""
+
+    hint = "Use the Fleet API base URL of the account's region (TeslaFleet follows it once)."
 
 
 def retry_after(response: requests.Response, now: Optional[float] = None) -> Optional[float]:
@@ -164,7 +180,11 @@ def refusal_class(status: int, reason: str) -> Optional[Type[requests.HTTPError]
     if status == 429:
         return RateLimitError
     if status == 412:
+        if "must be registered" in reason.lower():
+            return PartnerNotRegisteredError
         return FleetApiRequiredError
+    if status == 421:
+        return WrongRegionError
     if status == 403:
         text = reason.lower()
         if text.startswith("forbidden, see") and "fleet-api" in text:

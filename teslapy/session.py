@@ -426,13 +426,18 @@ class Tesla(transport.Session):
                 finally:
                     self._cache_lock_depth = 0
 
+    @property
+    def _cache_key(self) -> str:
+        """The key of this session's entry in the cache (the email for the Owner API)."""
+        return self.email
+
     def _read_entry(self) -> Dict[str, Any]:
         """This account's cached entry, for the hosts its SSO region implies."""
         current = self.cache_loader()
-        sso_url = cache.cached_sso_url(current, self.email)
+        sso_url = cache.cached_sso_url(current, self._cache_key)
         if sso_url:
             self._use_region_hosts(sso_url)
-        return cache.read_entry(current, self.email, self.api_base_url)
+        return cache.read_entry(current, self._cache_key, self.api_base_url)
 
     def _ensure_loaded(self) -> None:
         """Read this account's tokens from the cache on first use (so hooks set later count)."""
@@ -449,15 +454,18 @@ class Tesla(transport.Session):
         if self._token:
             logger.debug("Using the cached token of %s", self.email)
 
+    def _cache_entry(self) -> Dict[str, Any]:
+        """This account's entry as :meth:`_save_cache` stores it."""
+        return {"url": self._region_sso_base_url or self.sso_base_url, "sso": self._sso_token,
+                "ownerapi": self._token, "api_url": self.api_base_url}
+
     def _save_cache(self) -> None:
         """Store this account's entry; other accounts in the cache are kept as they are."""
-        entry = {"url": self._region_sso_base_url or self.sso_base_url, "sso": self._sso_token,
-                 "ownerapi": self._token, "api_url": self.api_base_url}
         with self._cache_lock():
             current = self.cache_loader()
             if not isinstance(current, dict):
                 current = {}
-            current[self.email] = entry
+            current[self._cache_key] = self._cache_entry()
             self.cache_dumper(current)
             if self._uses_cache_file():
                 cache.remove_leftovers(self.cache_file)
@@ -507,8 +515,8 @@ class Tesla(transport.Session):
         with self._cache_lock():
             url = auth.logout_url(self.active_sso_base_url)
             current = self.cache_loader()
-            if isinstance(current, dict) and self.email in current:
-                del current[self.email]
+            if isinstance(current, dict) and self._cache_key in current:
+                del current[self._cache_key]
                 self.cache_dumper(current)
             self._token, self._sso_token = {}, {}
             self._region_sso_base_url = None
@@ -521,16 +529,34 @@ class Tesla(transport.Session):
             webbrowser.open(url)
         return url
 
+    # -- what this kind of client sends (TeslaFleet overrides these) ----------------------
+
+    def _authorize_url(self, sso_base: str, pkce: auth.Pkce, state: str) -> str:
+        """The URL that starts a browser sign-in at ``sso_base``."""
+        return auth.authorize_url(sso_base, pkce, state, self.email)
+
+    def _token_url(self, sso_base: str) -> str:
+        """The token endpoint for an account whose SSO is ``sso_base``."""
+        return auth.join(sso_base, auth.TOKEN_PATH)
+
+    def _code_grant_form(self, code: str, pkce: auth.Pkce) -> Dict[str, str]:
+        """The token endpoint form that turns an authorization code into tokens."""
+        return auth.code_grant_form(code, pkce)
+
+    def _refresh_grant_form(self, refresh_token: str) -> Dict[str, str]:
+        """The token endpoint form that refreshes tokens with ``refresh_token``."""
+        return auth.refresh_grant_form(refresh_token)
+
     # -- signing in -------------------------------------------------------------------
 
     def _mint(self, sso_base: str, form: Dict[str, str]) -> Token:
-        """Tokens from the SSO token endpoint at ``sso_base`` (the one place they are minted)."""
+        """Tokens from the token endpoint of ``sso_base`` (the one place they are minted)."""
         with self._auth_lock:
             if self._token_client is None:
                 self._token_client = transport.TokenClient(self._plain_session(),
                                                            timeout=self.timeout)
             client = self._token_client
-        return auth.parse_token_reply(client.post_form(auth.join(sso_base, auth.TOKEN_PATH), form))
+        return auth.parse_token_reply(client.post_form(self._token_url(sso_base), form))
 
     def authorization_url(self) -> str:
         """Start a browser sign-in: the URL to open, where the person signs in.
@@ -540,8 +566,8 @@ class Tesla(transport.Session):
         """
         with self._auth_lock:
             self._pending = _PendingSignIn(auth.new_pkce(), auth.new_state(), self.sso_base_url)
-            return auth.authorize_url(self.sso_base_url, self._pending.pkce,
-                                      self._pending.state, self.email)
+            return self._authorize_url(self.sso_base_url, self._pending.pkce,
+                                       self._pending.state)
 
     def fetch_token(self, authorization_response: Optional[str] = None) -> Token:
         """Sign in unless a token is held; returns the Owner API token.
@@ -580,7 +606,7 @@ class Tesla(transport.Session):
         callback = auth.parse_callback(authorization_response, pending.state)
         sso_base = self._sso_base_of_issuer(callback.issuer, pending.sso_base)
         self._pending = None            # the code is single use: never sent twice
-        sso_token = self._mint(sso_base, auth.code_grant_form(callback.code, pending.pkce))
+        sso_token = self._mint(sso_base, self._code_grant_form(callback.code, pending.pkce))
         logger.info("Signed in %s in a browser", self.email)
         return self._store(sso_token, bearer_from_sso(sso_token), sso_base)
 
@@ -603,7 +629,7 @@ class Tesla(transport.Session):
         callback = auth.parse_callback(result.callback, result.state)
         sso_base = self._sso_base_of_issuer(callback.issuer, result.sso_base)
         logger.debug("Sign-in finished; exchanging the authorization code")
-        sso_token = self._mint(sso_base, auth.code_grant_form(callback.code, result.pkce))
+        sso_token = self._mint(sso_base, self._code_grant_form(callback.code, result.pkce))
         owner_token = self._owner_token(sso_token, try_exchange=True)
         logger.info("Logged in %s", self.email)
         return self._store(sso_token, owner_token, sso_base)
@@ -674,7 +700,7 @@ class Tesla(transport.Session):
         refresh_token = refresh_token.strip()
         self._ensure_loaded()
         sso_base = self._known_base_of(auth.token_issuer(refresh_token), self.active_sso_base_url)
-        sso_token = self._mint(sso_base, auth.refresh_grant_form(refresh_token))
+        sso_token = self._mint(sso_base, self._refresh_grant_form(refresh_token))
         sso_token.setdefault("refresh_token", refresh_token)
         logger.info("Imported a refresh token for %s", self.email)
         return self._store(sso_token, bearer_from_sso(sso_token), sso_base)
@@ -685,7 +711,7 @@ class Tesla(transport.Session):
         if not refresh:
             raise ValueError(f"No refresh token is held for {self.email}; sign in with fetch_token()")
         exchange = self._uses_exchange()
-        sso_token = self._mint(self.active_sso_base_url, auth.refresh_grant_form(refresh))
+        sso_token = self._mint(self.active_sso_base_url, self._refresh_grant_form(refresh))
         if not sso_token.get("refresh_token"):
             sso_token["refresh_token"] = refresh
         self._sso_token = sso_token
@@ -840,6 +866,17 @@ class Tesla(transport.Session):
             params = {key: value for key, value in kwargs.items() if value is not None}
             return self.request("GET", uri, params=params, withhold_token=not endpoint.auth)
         return self.request(endpoint.method, uri, json=kwargs, withhold_token=not endpoint.auth)
+
+    def vehicle_command(self, vehicle: Vehicle, name: str, **kwargs: Any) -> Any:
+        """Send command ``name`` to ``vehicle``; returns the reply as the REST endpoint gives it.
+
+        The Owner API sends every command to its REST endpoint;
+        :class:`~teslapy.fleet.TeslaFleet` signs the commands of cars that need the
+        Vehicle Command Protocol.
+
+        Raises: as :meth:`api`.
+        """
+        return vehicle.api(name, **kwargs)
 
     # -- products ---------------------------------------------------------------------
 

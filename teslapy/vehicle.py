@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Dict, List, Optional, TYPE_CHECKING, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from teslapy import codes, streaming
 from teslapy._types import JsonDict
@@ -23,6 +23,29 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_VIEW = "STUD_3QTR"
 DEFAULT_IMAGE_SIZE = 640
+#: The data groups ``get_vehicle_data(endpoints=...)`` can ask for.
+DATA_ENDPOINTS = (
+    "charge_state", "climate_state", "closures_state", "drive_state", "gui_settings",
+    "location_data", "charge_schedule_data", "preconditioning_schedule_data",
+    "vehicle_config", "vehicle_state", "vehicle_data_combo",
+)
+
+
+def data_endpoints(endpoints: Union[str, Sequence[str]]) -> str:
+    """The ``endpoints`` query value (names joined by ``;``) for a list or a ``;`` string.
+
+    Raises:
+        ValueError: a name is not one of :data:`DATA_ENDPOINTS`, or none is given.
+    """
+    names = endpoints.split(";") if isinstance(endpoints, str) else list(endpoints)
+    names = [name.strip() if isinstance(name, str) else name for name in names]
+    unknown = [name for name in names if name not in DATA_ENDPOINTS]
+    if unknown:
+        raise ValueError(f"unknown vehicle data endpoint(s) {unknown!r}; choose from "
+                         f"{', '.join(DATA_ENDPOINTS)}")
+    if not names:
+        raise ValueError("give at least one vehicle data endpoint")
+    return ";".join(dict.fromkeys(names))
 
 
 def api_response(reply: Any, name: str,
@@ -99,12 +122,20 @@ class Vehicle(JsonDict):
         self.update(api_response(self.api("VEHICLE_SUMMARY"), "VEHICLE_SUMMARY"))
         return self
 
-    def get_vehicle_data(self) -> "Vehicle":
-        """Fetch all data groups (charge, climate, drive, GUI, config, state); return self.
+    def get_vehicle_data(self, endpoints: Union[str, Sequence[str], None] = None) -> "Vehicle":
+        """Fetch the car's data groups and return self.
 
-        Raises ``HTTPError`` (408) when the car is asleep or offline.
+        endpoints: (optional) the groups to fetch, names of :data:`DATA_ENDPOINTS`
+            (a list, or one string separated by ``;``); all but the location by
+            default on the Fleet API, all on the Owner API. The car's location
+            comes only with ``location_data`` (and, on the Fleet API, a token with
+            the ``vehicle_location`` scope).
+
+        Raises ``HTTPError`` (408) when the car is asleep or offline, ``ValueError``
+        for an unknown endpoint name.
         """
-        self.update(api_response(self.api("VEHICLE_DATA"), "VEHICLE_DATA"))
+        params = {} if endpoints is None else {"endpoints": data_endpoints(endpoints)}
+        self.update(api_response(self.api("VEHICLE_DATA", **params), "VEHICLE_DATA"))
         return self
 
     def sync_wake_up(self, timeout: float = 60, interval: float = 2,
@@ -257,11 +288,14 @@ class Vehicle(JsonDict):
     def command(self, name: str, **kwargs: Any) -> Any:
         """Send a vehicle command and return its result.
 
+        A :class:`~teslapy.fleet.TeslaFleet` with a command key sends it signed to a
+        car that needs the Vehicle Command Protocol (see :meth:`Tesla.vehicle_command`).
+
         Raises ``VehicleError(reason)`` when the car answers ``result: false``
         (e.g. ``user_not_present``), ``ResponseError`` when the reply has no result,
         ``HTTPError`` (408) when the car is asleep.
         """
-        response = api_response(self.api(name, **kwargs), name)
+        response = api_response(self.tesla.vehicle_command(self, name, **kwargs), name)
         if "result" not in response:
             raise ResponseError(f"{name} gave an unexpected reply without a result: "
                                f"{str(response)[:200]!r}")

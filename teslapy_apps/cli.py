@@ -23,6 +23,7 @@ from typing import Any, Callable, List, Optional, Sequence, TextIO, Tuple
 
 import teslapy
 from teslapy import endpoints
+from teslapy_apps import fleet_options
 from teslapy_apps.common import (
     AppError, ExitCode, LoginQuestions, Terminal, add_debug_option, add_session_options,
     configure_logging, describe_error, error_detail, login, open_session, product_name,
@@ -161,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json-lines", action="store_true",
                         help="print one JSON object a line, as each result comes")
     add_session_options(parser)
+    fleet_options.add_options(parser)
     return parser
 
 
@@ -386,16 +388,25 @@ class Run:
         exit code."""
         args = self.args
         questions = self.questions()
+        sessions = fleet_options.Sessions(args)
+
+        def on_simulator(simulator: Any) -> None:
+            sessions.use_simulator(simulator)
+            if not sessions.makes_demo_fleet():     # a demo TeslaFleet signs in itself
+                questions.use_simulator(simulator)
+
         with open_session(args.email, self.password(), demo=args.demo,
-                          on_simulator=questions.use_simulator,
+                          on_simulator=on_simulator, session_factory=sessions,
                           **self.session_options(questions)) as tesla:
             if args.logout:
                 return self.log_out(tesla)
-            if questions.method is None and not tesla.authorized:
+            fleet = isinstance(tesla, teslapy.TeslaFleet)   # signs in in a browser when needed
+            if not fleet and questions.method is None and not tesla.authorized:
                 raise AppError("No cached token for %s: sign in with --browser or -R TOKEN "
                                "(or -p where the server still allows passwords)"
                                % tesla.email, ExitCode.LOGIN_FAILED)
-            login(tesla, questions)
+            if not fleet:
+                login(tesla, questions)
             if not has_action(args):
                 self.tell("Logged in as %s." % tesla.email)
                 return ExitCode.OK
@@ -559,15 +570,18 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[TextIO] = None,
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             args = parser.parse_args(argv)
-            check_usage(parser, args)
+            early = fleet_options.early_command(args, stdout)
+            if early is None:
+                check_usage(parser, args)
     except SystemExit as exit:          # --help, or a usage error
         return exit.code if isinstance(exit.code, int) else ExitCode.USAGE
-    if not has_action(args) and sign_in_method(args) is None and not args.logout:
+    if early is None and not has_action(args) and sign_in_method(args) is None \
+            and not args.logout:
         parser.print_help(stderr)
         return ExitCode.USAGE
     undo_logging = configure_logging(args.debug, stderr)
     try:
-        return run_app(Run(args, stdin, stdout, stderr, open_url), args.debug, stdout,
+        return run_app(early or Run(args, stdin, stdout, stderr, open_url), args.debug, stdout,
                        stderr, SIGN_IN_HINT)
     finally:
         undo_logging()

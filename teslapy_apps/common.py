@@ -712,6 +712,7 @@ def simulator_options(simulator: Any, verify: Any = True,
 def open_session(email: Optional[str] = None, password: Optional[str] = None,
                  demo: bool = False,
                  on_simulator: Optional[Callable[[Any], None]] = None,
+                 session_factory: Callable[..., teslapy.Tesla] = teslapy.Tesla,
                  **options) -> Iterator[teslapy.Tesla]:
     """Yield a :class:`teslapy.Tesla`, aimed at the in-process simulator with ``demo``.
 
@@ -722,6 +723,8 @@ def open_session(email: Optional[str] = None, password: Optional[str] = None,
         temporary cache
     on_simulator: (optional) called with the demo's ``Simulator`` once it runs (e.g.
         :meth:`~teslapy_apps.signin.SignInQuestions.use_simulator`)
+    session_factory: (optional) makes the session from (email, password, options);
+        ``teslapy.Tesla`` by default (the CLI's Fleet API options give a TeslaFleet)
     options: other ``Tesla`` keyword arguments (passcode_getter, verify, proxy, ...)
     Raises AppError when the simulator is needed but not installed.
     """
@@ -735,7 +738,7 @@ def open_session(email: Optional[str] = None, password: Optional[str] = None,
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="teslapy-demo-"))
             options.setdefault("cache_file", os.path.join(folder, "cache.json"))
             password = password or DEMO_PASSWORD
-        tesla = stack.enter_context(teslapy.Tesla(email, password, **options))
+        tesla = stack.enter_context(session_factory(email, password, **options))
         yield tesla
 
 

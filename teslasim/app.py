@@ -2,11 +2,15 @@
 
 Services: ``sso`` (global SSO), ``sso_cn`` (China SSO, same routes, reached by
 redirect), ``api`` (Owner API, energy routes and Tesla's unknown-route answer),
-``streaming`` (websocket), ``compositor`` (vehicle images), and ``api_cn`` and
-``streaming_cn`` (the China cloud's Owner API and streaming hosts, same routes). Every app holds the
-world at ``app.state.world``, the URL map at ``app.state.urls``, the fault plan at
-``app.state.faults``, its own name at ``app.state.service`` and its SSO region at
-``app.state.region`` (``cn`` for the China services, else ``global``).
+``streaming`` (websocket), ``compositor`` (vehicle images), ``api_cn`` and
+``streaming_cn`` (the China cloud's Owner API and streaming hosts, same routes), the
+Fleet API's regions ``fleet_na``, ``fleet_eu`` and ``fleet_cn`` (the Owner API's routes,
+:mod:`~teslasim.routes.fleet_api` and the key-pairing page, behind
+:class:`~teslasim.routes.fleet_api.FleetGate`) and its token host ``fleet_auth``. Every
+app holds the world at ``app.state.world``, the URL map at ``app.state.urls``, the
+fault plan at ``app.state.faults``, its own name at ``app.state.service``, its SSO
+region at ``app.state.region`` (``cn`` for the China services, else ``global``), and
+``app.state.fleet`` / ``app.state.fleet_region`` (a Fleet API listener and its region).
 
 Errors are rendered by one handler as Tesla's envelope
 ``{"response": null, "error": "<text>", "error_description": ""}``: raise
@@ -31,14 +35,18 @@ from starlette.routing import Route
 
 from teslasim.errors import ModelError
 from teslasim.faults import FaultMiddleware, FaultPlan
-from teslasim.routes import compositor, energy, owner_api, sso, streaming
+from teslasim.routes import (compositor, energy, fleet_api, fleet_auth, key_pairing, owner_api,
+                             sso, streaming)
 from teslasim.state import World
 
 logger = logging.getLogger(__name__)
 
-SERVICES = ("sso", "sso_cn", "api", "streaming", "compositor", "api_cn", "streaming_cn")
+SERVICES = ("sso", "sso_cn", "api", "streaming", "compositor", "api_cn", "streaming_cn",
+            "fleet_na", "fleet_eu", "fleet_cn", "fleet_auth")
 #: Services of the China cloud (``auth.tesla.cn``, ``owner-api.vn.cloud.tesla.cn``, ...).
-CHINA_SERVICES = ("sso_cn", "api_cn", "streaming_cn")
+CHINA_SERVICES = ("sso_cn", "api_cn", "streaming_cn", "fleet_cn")
+#: The Fleet API listeners and the region each serves.
+FLEET_SERVICES = {"fleet_na": "na", "fleet_eu": "eu", "fleet_cn": "cn"}
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -143,12 +151,17 @@ def create_apps(world: World, urls: dict, faults: Optional[FaultPlan] = None
     }
     tables["api_cn"] = tables["api"]
     tables["streaming_cn"] = tables["streaming"]
+    fleet = list(fleet_api.ROUTES) + list(key_pairing.ROUTES) + tables["api"]
+    tables.update({service: fleet for service in FLEET_SERVICES})
+    tables["fleet_auth"] = list(fleet_auth.ROUTES)
     apps = {}
     for service in SERVICES:
+        middleware = [Middleware(WholeBodyMiddleware), Middleware(FaultMiddleware, service=service)]
+        if service in FLEET_SERVICES:
+            middleware.append(Middleware(fleet_api.FleetGate))
         app = Starlette(
             routes=tables[service],
-            middleware=[Middleware(WholeBodyMiddleware),
-                        Middleware(FaultMiddleware, service=service)],
+            middleware=middleware,
             exception_handlers={HTTPException: _http_error, ModelError: _model_error,
                                 Exception: _server_error},
         )
@@ -157,5 +170,7 @@ def create_apps(world: World, urls: dict, faults: Optional[FaultPlan] = None
         app.state.faults = faults
         app.state.service = service
         app.state.region = "cn" if service in CHINA_SERVICES else "global"
+        app.state.fleet = service in FLEET_SERVICES
+        app.state.fleet_region = FLEET_SERVICES.get(service)
         apps[service] = app
     return apps

@@ -1,6 +1,6 @@
 """Run the simulated Tesla cloud under Hypercorn: every service on its own loopback port.
 
-All seven listeners are served by one asyncio event loop in a background thread. The
+All eleven listeners are served by one asyncio event loop in a background thread. The
 listening sockets are bound before the thread starts (free ports with ``port=0``), so
 the URLs are known at once and clients may connect immediately::
 
@@ -9,9 +9,10 @@ the URLs are known at once and clients may connect immediately::
         sim.world.clock.advance(3600)
         sim.faults.add(service="api", path="vehicle_data", status=503)
 
-Under the 2026 rules (``running(rules="2026")``) the two SSO listeners serve HTTPS with
-HTTP/2 by ALPN, with a certificate from a CA made at start (``sim.ca_file``, removed at
-stop); see :mod:`teslasim.tls`. The other services stay plain http/ws in both eras.
+Under the 2026 rules (``running(rules="2026")``) the two SSO listeners and the Fleet
+token host serve HTTPS with HTTP/2 by ALPN, with a certificate from a CA made at start
+(``sim.ca_file``, removed at stop); see :mod:`teslasim.tls`. The other services stay
+plain http/ws in both eras.
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from hypercorn.config import Config
 
 from teslasim.app import SERVICES, create_apps
 from teslasim.faults import FaultPlan
+from teslasim.fleet_model import DEMO_CLIENT_ID, DEMO_SCOPES
+from teslasim.routes.fleet_auth import issue_fleet_refresh_token
 from teslasim.routes.sso import issue_refresh_token
 from teslasim.rules import Rules, as_rules
 from teslasim.state import World
@@ -44,11 +47,16 @@ ENV_KEYS = {
     "TESLAPY_SSO_CN_BASE_URL": "sso_cn_base_url",
     "TESLAPY_API_CN_BASE_URL": "api_cn_base_url",
     "TESLAPY_STREAMING_CN_BASE_URL": "streaming_cn_base_url",
+    "TESLAPY_FLEET_NA_BASE_URL": "fleet_na_base_url",
+    "TESLAPY_FLEET_EU_BASE_URL": "fleet_eu_base_url",
+    "TESLAPY_FLEET_CN_BASE_URL": "fleet_cn_base_url",
+    "TESLAPY_FLEET_AUTH_BASE_URL": "fleet_auth_base_url",
+    "TESLAPY_FLEET_PAIRING_URL": "fleet_pairing_url",
 }
 #: The environment variable naming the CA file that signed the SSO's certificate (2026).
 CA_BUNDLE_ENV = "TESLAPY_CA_BUNDLE"
 #: Services served over TLS under the 2026 rules.
-TLS_SERVICES = ("sso", "sso_cn")
+TLS_SERVICES = ("sso", "sso_cn", "fleet_auth")
 INTERNAL_HOST = "127.0.0.1"
 
 
@@ -71,7 +79,8 @@ class Simulator:
     """The running simulator: its world, URLs, client environment and fault plan.
 
     ``port=0`` picks free ports; any other ``port`` P gives sso P, sso_cn P+1, api P+2,
-    streaming P+3, compositor P+4, api_cn P+5 and streaming_cn P+6. ``rules`` (a
+    streaming P+3, compositor P+4, api_cn P+5, streaming_cn P+6, and the Fleet API's
+    fleet_na P+7, fleet_eu P+8, fleet_cn P+9 and token host fleet_auth P+10. ``rules`` (a
     :class:`Rules` or ``"2021"``/``"2026"``) replaces the world's rules; by default the
     world keeps its own (a new demo world plays 2021). Under the 2026 rules the SSO
     URLs are ``https://`` and ``ca_file`` is the CA to trust (else None). Raises
@@ -116,6 +125,11 @@ class Simulator:
             "compositor_url": f"{base}:{ports['compositor']}/v1/compositor/",
             "api_cn_base_url": f"{base}:{ports['api_cn']}/",
             "streaming_cn_base_url": f"ws://{_url_host(host)}:{ports['streaming_cn']}/streaming/",
+            "fleet_na_base_url": f"{base}:{ports['fleet_na']}/",
+            "fleet_eu_base_url": f"{base}:{ports['fleet_eu']}/",
+            "fleet_cn_base_url": f"{base}:{ports['fleet_cn']}/",
+            "fleet_auth_base_url": f"{sso}:{ports['fleet_auth']}/",
+            "fleet_pairing_url": f"{base}:{ports['fleet_na']}/_ak/",
         }
         self.env = {name: self.urls[key] for name, key in ENV_KEYS.items()}
         if self.ca_file:
@@ -150,6 +164,15 @@ class Simulator:
             app.state.world = world
         self.faults.clear()
         return world
+
+    def fleet_refresh_token_for(self, email: str, client_id: str = DEMO_CLIENT_ID,
+                                scope: str = " ".join(DEMO_SCOPES)) -> str:
+        """A fresh refresh token of ``email`` for the Fleet API app ``client_id``.
+
+        As if the person had signed in to the app; good for one refresh grant at the
+        Fleet token host. Raises ``ValueError`` for an unknown account or app.
+        """
+        return issue_fleet_refresh_token(self.world, self.urls, email, client_id, scope)
 
     def refresh_token_for(self, email: str) -> str:
         """A fresh refresh token of the account ``email``, good for one refresh grant.

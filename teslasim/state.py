@@ -12,7 +12,8 @@ built-in ``fleet.json`` or a file given with ``--fleet``)::
       "vehicles": [{"owner": email, "wake_delay": seconds, "route": [[lat, lon], ...]?,
                     "pack_kwh": usable kWh?,
                     "data": <full vehicle_data response, as in Tesla's API>}],
-      "energy_sites": [{"owner": email, "kind": "battery"|"solar", ...}]
+      "energy_sites": [{"owner": email, "kind": "battery"|"solar", ...}],
+      "fleet_api": {"apps": [...], "regions": {...}}        # see teslasim.fleet_model
     }
 
 ``captcha``: ``always`` puts a captcha field on the sign-in form from the start;
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from teslasim import charging, drive
+from teslasim.fleet_model import FleetModel
 from teslasim.rules import Rules
 
 VEHICLE_KEYS = (
@@ -202,10 +204,12 @@ class TokenRecord:
 
     email: str
     expires_at: float
-    kind: str                       # "sso" or "owner"
+    kind: str                       # "sso", "owner", or the Fleet API's "fleet" / "partner"
     revoked: bool = False
     region: str = "global"          # the cloud it works on: "global" or "cn"
     marked: bool = False            # minted the way the 2026 minting gate refuses
+    client_id: str = ""             # Fleet API tokens: the app they were issued to
+    scopes: frozenset = frozenset()     # Fleet API tokens: what they allow
 
 
 @dataclass
@@ -312,6 +316,7 @@ class World:
         self.refresh_grants: dict[str, RefreshGrant] = {}
         self.used_passcodes: set[tuple[str, int]] = set()   # (factor id, time step)
         self.token_mints: list[TokenMint] = []             # every token minted, in order
+        self.fleet = FleetModel(fleet.get("fleet_api", {}), self.clock.now)
 
     # -- construction -------------------------------------------------------
 

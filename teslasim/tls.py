@@ -201,10 +201,10 @@ async def _pipe(client_reader: asyncio.StreamReader, target_writer: asyncio.Stre
     try:
         await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        target_writer.transport.abort()     # first: a cancellation at stop cannot skip it
         for pump in pumps:
             pump.cancel()
         await asyncio.gather(*pumps, return_exceptions=True)
-        target_writer.transport.abort()
 
 
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

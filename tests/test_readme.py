@@ -1,10 +1,16 @@
 """The README's Python examples run as written against the simulator."""
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -45,3 +51,39 @@ def test_the_first_script_then_the_cached_examples_run(sim_env, world, tmp_path)
     done = run_example(in_process, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[\"Tim's Tesla\", 'Nikola', 'Road Runner']\n"
+
+
+
+SHELL_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
+ROOT = README.parent
+
+
+def wait_for_ready(path: Path, seconds: float = 20) -> None:
+    end = time.monotonic() + seconds
+    while not (path.exists() and "ready" in path.read_text()):
+        assert time.monotonic() < end, "the simulator did not start"
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
+def test_the_fleet_walkthrough_signs_a_command_that_changes_the_simulated_car(tmp_path):
+    """The README's step-by-step Fleet API commands, run by bash in a fresh directory."""
+    [block] = [block for block in SHELL_BLOCK.findall(README.read_text("utf-8"))
+               if "# terminal 1" in block]
+    first, rest = block.split("\n", 1)
+    (tmp_path / "cli.py").symlink_to(ROOT / "cli.py")
+    env = {**os.environ, "PYTHONPATH": str(ROOT),
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
+    server = subprocess.Popen(["bash", "-c", first], cwd=str(tmp_path), env=env,
+                              stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for_ready(tmp_path / "sim.env")
+        done = subprocess.run(["bash", "-e", "-c", rest], cwd=str(tmp_path), env=env,
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(20)
+    assert done.returncode == 0, done.stderr
+    assert "Key added" in done.stdout                                  # the owner approved
+    assert "False\nTrue\n" in done.stdout                              # LOCK, signed
+    assert '"endpoint": "UNLOCK",\n    "result": true' in done.stdout    # the CLI, signed

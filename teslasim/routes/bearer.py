@@ -1,6 +1,7 @@
 """Who calls the Owner API host: the request's bearer, checked as the world's rules say.
 
-Every rule set: a missing, unknown, expired or revoked bearer answers 401
+Every rule set: Fleet API tokens work only on the Fleet API hosts, the SSO's and Owner
+API's only on the others; a missing, unknown, expired or revoked bearer answers 401
 ``invalid bearer token`` with a ``WWW-Authenticate: Bearer realm="Doorkeeper", ...``
 header. Under the 2026 rules a bearer works only on the Owner API of its own region
 (elsewhere it is unknown), and every ``api/1`` call made with a token minted the way
@@ -30,8 +31,14 @@ def unauthorized(reason: str) -> HTTPException:
                             f'error_description="{reason}"'})
 
 
+#: Tokens of the Fleet API (a user's, an app's); they work only there, the others only off it.
+FLEET_KINDS = frozenset({"fleet", "partner"})
+
+
 def _usable_here(request: Request, world: World, record: TokenRecord) -> bool:
-    """Whether a live bearer works on this host (2026: only in its own region)."""
+    """Whether a live bearer works on this host: its API, and (2026) its own region."""
+    if (record.kind in FLEET_KINDS) != request.app.state.fleet:
+        return False
     return not world.rules.today or record.region == request.app.state.region
 
 

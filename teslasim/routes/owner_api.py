@@ -10,6 +10,11 @@ and keep an online car awake. Commands answer
 ``{"response": {"result": bool, "reason": str}}``; what the cars do is in
 :mod:`teslasim.vehicle_commands`.
 
+The Fleet API hosts serve these routes too (``app.state.fleet``): there the vehicle
+list works in every era, unsigned commands to cars that need the Vehicle Command
+Protocol are refused in every era, and vehicle data leaves out the location unless
+asked for (:mod:`teslasim.data_groups`).
+
 Under the 2026 rules (``world.rules.today``) the host also answers as Tesla does now:
 ``GET api/1/vehicles`` 412 (cars are listed by ``api/1/products``); an unsigned
 command to a car that needs the Vehicle Command Protocol 403; the RFC 7523 grant at
@@ -29,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from teslasim import energy_model, vehicle_commands
+from teslasim import data_groups, energy_model, vehicle_commands
 from teslasim.drive import haversine_miles
 from teslasim.request_params import read_params
 from teslasim.routes.bearer import bearer_record, bearer_token, require_owner, unauthorized
@@ -161,7 +166,7 @@ async def vehicle_list(request: Request) -> Response:
     """GET api/1/vehicles: the account's cars (works while they sleep); 412 under 2026."""
     world = _world(request)
     email = require_owner(request)
-    if world.rules.today:
+    if world.rules.today and not request.app.state.fleet:
         raise HTTPException(412, FLEET_API_ONLY)
     with world.lock:
         cars = [_summary(world, vehicle) for vehicle in world.vehicles_of(email)]
@@ -195,10 +200,16 @@ def _full_data(vehicle: VehicleState) -> dict:
 
 
 async def vehicle_data(request: Request) -> Response:
-    """GET api/1/vehicles/{id}/vehicle_data (and the legacy ``data``): all groups."""
+    """GET api/1/vehicles/{id}/vehicle_data (and the legacy ``data``): the groups asked for.
+
+    See :mod:`teslasim.data_groups` for ``endpoints`` and the location.
+    """
     world, _email, vehicle = _online_vehicle(request)
+    names = data_groups.requested(request.query_params.get("endpoints"))
+    fleet = request.app.state.fleet
+    may_locate = not fleet or "vehicle_location" in bearer_record(request).scopes
     with world.lock:
-        return _ok(_full_data(vehicle))
+        return _ok(data_groups.select(_full_data(vehicle), names, fleet, may_locate))
 
 
 async def data_request(request: Request) -> Response:
@@ -305,7 +316,9 @@ def _command_endpoint(name: str) -> Callable:
     async def endpoint(request: Request) -> Response:
         params = await read_params(request)
         world, email, vehicle = _owned_vehicle(request)
-        if world.rules.today and vehicle_commands.needs_command_protocol(vehicle.vin):
+        if (world.rules.today or request.app.state.fleet) \
+                and name not in vehicle_commands.REST_ONLY_COMMANDS \
+                and vehicle_commands.needs_command_protocol(vehicle.vin):
             raise HTTPException(403, COMMAND_PROTOCOL_REQUIRED)
         _keep_awake(world, vehicle)
         with world.lock:

@@ -5,6 +5,11 @@ that need one), MFA with TOTP factors, the callback redirect with a single-use c
 the token endpoint (authorization_code and refresh_token grants, rotating refresh
 tokens) and the region redirect between the global and the China host.
 
+Fleet API apps (the world's ``fleet_api`` apps) sign in here too, each with its own
+redirect URIs (another gets Tesla's JSON ``AuthorizationError``) and scopes; PKCE is
+required of open-source apps only. Their codes are exchanged at the Fleet token host
+(:mod:`teslasim.routes.fleet_auth`), not here.
+
 The world's rules pick the era. 2021: the callback may be ``tesla://auth/callback``
 or ``https://auth.tesla.com/void/callback``, and a used refresh token works for a
 grace period. 2026: only ``tesla://auth/callback`` (anything else gets Tesla's HTML
@@ -170,9 +175,16 @@ async def authorize_form(request: Request) -> Response:
     client_id = query.get("client_id", "")
     redirect_uri = query.get("redirect_uri", "")
     state = query.get("state", "")
-    if client_id != CLIENT_ID:
+    fleet_app = world.fleet.app(client_id)
+    if client_id != CLIENT_ID and fleet_app is None:
         return _sso_error(400, "invalid_client", "Unknown client_id", request)
-    if redirect_uri not in CALLBACKS[world.rules.era]:
+    if fleet_app is not None and redirect_uri not in fleet_app.redirect_uris:
+        return JSONResponse({"error": {
+            "message": "We don't recognize this redirect URI/URL. Please check that it "
+                       "matches the one configured for this app.",
+            "code": 400, "reason": "AuthorizationError",
+            "referenceID": secrets.token_hex(16)}}, status_code=400)
+    if fleet_app is None and redirect_uri not in CALLBACKS[world.rules.era]:
         if world.rules.today:
             return HTMLResponse(sso_pages.redirect_uri_error_page(secrets.token_hex(16)),
                                 status_code=400)
@@ -182,9 +194,9 @@ async def authorize_form(request: Request) -> Response:
     problem = None
     if query.get("response_type") != "code":
         problem = ("unsupported_response_type", "response_type must be 'code'")
-    elif not query.get("code_challenge"):
+    elif not query.get("code_challenge") and (fleet_app is None or fleet_app.open_source):
         problem = ("invalid_request", "code_challenge is required")
-    elif query.get("code_challenge_method") != "S256":
+    elif query.get("code_challenge") and query.get("code_challenge_method") != "S256":
         problem = ("invalid_request", "code_challenge_method must be 'S256'")
     elif not state:
         problem = ("invalid_request", "state is required")
@@ -204,7 +216,7 @@ async def authorize_form(request: Request) -> Response:
     transaction = SsoTransaction(
         transaction_id=secrets.token_urlsafe(6)[:8], sid=sid, region=_region(request),
         client_id=client_id, redirect_uri=redirect_uri, state=state,
-        code_challenge=query["code_challenge"], scope=query.get("scope", DEFAULT_SCOPE),
+        code_challenge=query.get("code_challenge", ""), scope=query.get("scope", DEFAULT_SCOPE),
         login_hint=login_hint, csrf=secrets.token_urlsafe(27),
         captcha_required=account is not None and account.captcha == "always",
         browser_challenge=secrets.token_hex(16) if world.rules.today else "",
@@ -455,18 +467,22 @@ def _token_reply(request: Request, grant_type: str, email: str, client_id: str, 
     return reply, access
 
 
-async def token(request: Request) -> Response:
-    """POST oauth2/v3/token: authorization_code and refresh_token grants (form or JSON)."""
+async def answer_grant(request: Request, grants: dict) -> Response:
+    """Answer a token endpoint's form (or JSON) with the handler ``grants`` has for its grant."""
     params = await _form(request)
     grant_type = _text(params.get("grant_type"))
-    if grant_type == "authorization_code":
-        return _code_grant(request, params)
-    if grant_type == "refresh_token":
-        return _refresh_grant(request, params)
+    if grant_type in grants:
+        return grants[grant_type](request, params)
     if not grant_type:
         return _sso_error(400, "invalid_request", "grant_type is required", request)
     return _sso_error(400, "unsupported_grant_type",
                       f"Unsupported grant_type '{grant_type[:40]}'", request)
+
+
+async def token(request: Request) -> Response:
+    """POST oauth2/v3/token: authorization_code and refresh_token grants (form or JSON)."""
+    return await answer_grant(request, {"authorization_code": _code_grant,
+                                        "refresh_token": _refresh_grant})
 
 
 def _code_grant(request: Request, params: dict) -> Response:

@@ -30,10 +30,10 @@ import logging
 from teslasim.state import VehicleState, World
 from teslasim.vehicle_commands import body, charging, climate, infotainment, security
 from teslasim.vehicle_commands.command import Action, Command, CommandError, Outcome
-from teslasim.vehicle_commands.protocol import needs_command_protocol
+from teslasim.vehicle_commands.protocol import REST_ONLY_COMMANDS, needs_command_protocol
 
-__all__ = ["COMMANDS", "Action", "Command", "CommandError", "Outcome", "execute",
-           "needs_command_protocol"]
+__all__ = ["COMMANDS", "REST_ONLY_COMMANDS", "Action", "Command", "CommandError", "Outcome",
+           "execute", "needs_command_protocol"]
 
 logger = logging.getLogger(__name__)
 

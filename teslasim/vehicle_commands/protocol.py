@@ -1,7 +1,8 @@
 """Which cars take only signed commands (the Vehicle Command Protocol), told from the VIN.
 
 Tesla's Owner API refuses unsigned REST commands to every Model 3 and Model Y, and
-to Model S and X of model year 2021 or later; older S and X still take them.
+to Model S and X of model year 2021 or later; older S and X still take them. Sending a
+destination (``share``) stays a REST command for every car: the protocol does not carry it.
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 MODEL_YEARS_FROM_2021 = frozenset("MNPRSTVWXY123456789")
 #: VIN position 4 of the models whose older cars still take unsigned commands.
 LEGACY_MODELS = frozenset("SX")
+#: Commands every car takes unsigned (Tesla's command proxy sends them as REST too).
+REST_ONLY_COMMANDS = frozenset({"share"})
 
 
 def needs_command_protocol(vin: str) -> bool:

@@ -21,10 +21,12 @@ from teslasim.state import World
 
 ENV_NAMES = ["TESLAPY_SSO_BASE_URL", "TESLAPY_API_BASE_URL", "TESLAPY_STREAMING_BASE_URL",
              "TESLAPY_COMPOSITOR_URL", "TESLAPY_SSO_CN_BASE_URL", "TESLAPY_API_CN_BASE_URL",
-             "TESLAPY_STREAMING_CN_BASE_URL"]
+             "TESLAPY_STREAMING_CN_BASE_URL", "TESLAPY_FLEET_NA_BASE_URL",
+             "TESLAPY_FLEET_EU_BASE_URL", "TESLAPY_FLEET_CN_BASE_URL",
+             "TESLAPY_FLEET_AUTH_BASE_URL", "TESLAPY_FLEET_PAIRING_URL"]
 
 
-def test_urls_and_env_describe_seven_listeners(sim):
+def test_urls_and_env_describe_eleven_listeners(sim):
     assert list(sim.env) == ENV_NAMES
     assert sim.env["TESLAPY_API_BASE_URL"] == sim.urls["api_base_url"]
     assert sim.env["TESLAPY_SSO_CN_BASE_URL"] == sim.urls["sso_cn_base_url"]
@@ -34,8 +36,11 @@ def test_urls_and_env_describe_seven_listeners(sim):
     assert sim.urls["streaming_base_url"].endswith("/streaming/")
     assert sim.urls["compositor_url"].endswith("/v1/compositor/")
     ports = {url.split(":")[2].split("/")[0] for url in sim.urls.values()}
-    assert len(ports) == 7
+    assert len(ports) == 11
     assert sim.apps["api_cn"].state.region == "cn" and sim.apps["api"].state.region == "global"
+    assert sim.urls["fleet_pairing_url"] == sim.urls["fleet_na_base_url"] + "_ak/"
+    assert [sim.apps[name].state.fleet_region for name in ("fleet_na", "fleet_eu", "fleet_cn")] \
+        == ["na", "eu", "cn"] and not sim.apps["api"].state.fleet
     for service, app in sim.apps.items():
         assert app.state.world is sim.world and app.state.urls is sim.urls
 
@@ -144,7 +149,8 @@ def test_python_m_teslasim_2026_prints_the_ca_and_a_demo_refresh_token():
     process, lines = start_teslasim("--rules", "2026", "--mint-requires", "h2")
     try:
         values = shell_env(lines)
-        assert list(values) == ENV_NAMES + ["TESLAPY_CA_BUNDLE", "TESLAPY_DEMO_REFRESH_TOKEN"]
+        assert list(values) == ENV_NAMES + ["TESLAPY_CA_BUNDLE", "TESLAPY_DEMO_REFRESH_TOKEN",
+                                            "TESLAPY_DEMO_FLEET_REFRESH_TOKEN"]
         assert values["TESLAPY_SSO_BASE_URL"].startswith("https://127.0.0.1:")
         token_url = values["TESLAPY_SSO_BASE_URL"] + "oauth2/v3/token"
         body = {"grant_type": "refresh_token", "client_id": "ownerapi",
