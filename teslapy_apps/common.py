@@ -270,8 +270,9 @@ def http_error_words(error: requests.HTTPError, subject: str, wake_hint: str,
                                        + sign_in_hint)
     if isinstance(error, teslapy.CommandProtocolRequiredError):
         return ExitCode.COMMAND_PROTOCOL_REQUIRED, (
-            "%s accepts only commands signed with Tesla's Vehicle Command Protocol (through "
-            "the Fleet API), which this app cannot send" % subject)
+            "%s accepts only commands signed with Tesla's Vehicle Command Protocol, through "
+            "the Fleet API: send signed commands with --fleet and a paired --command-key"
+            % subject)
     if isinstance(error, teslapy.FleetApiRequiredError):
         return ExitCode.FLEET_API_REQUIRED, (
             "Tesla answers this request only on its Fleet API now, which this app does not use")

@@ -149,13 +149,22 @@ class Sessions:
         self.simulator = simulator
 
     def makes_demo_fleet(self) -> bool:
-        """Whether the session will be the demo's signed-in TeslaFleet."""
-        return self.simulator is not None and bool(self.simulator.rules.today or wanted(self.args))
+        """Whether the session will be the demo's signed-in TeslaFleet: asked for with the
+        Fleet options, or under the 2026 rules unless a sign-in way was chosen (-p, -R,
+        --browser: those show the Owner API's sign-in)."""
+        if self.simulator is None:
+            return False
+        chosen = (getattr(self.args, "password", None) is not None
+                  or getattr(self.args, "refresh_token", None) is not None
+                  or bool(getattr(self.args, "browser", None)))
+        return wanted(self.args) or (bool(self.simulator.rules.today) and not chosen)
 
     def __call__(self, email: str, password: Optional[str] = None,
                  **options: Any) -> teslapy.Tesla:
         if self.makes_demo_fleet():
-            return demo_session(self.simulator, email, options)
+            tesla = demo_session(self.simulator, email, options)
+            tesla.password = password           # remote start of a car without signing
+            return tesla
         if not wanted(self.args):
             return teslapy.Tesla(email, password, **options)
         options.pop("api_base_url", None)

@@ -220,14 +220,24 @@ def test_demo_quick_start_prints_every_cars_data(demo_cars_wake_at_once):
     assert result.stderr == ""
 
 
-def test_demo_names_the_command_protocol_refusal_and_an_older_car_obeys(demo_cars_wake_at_once):
-    refused = cli("--demo", "-c", "HONK_HORN", "-f", "Tim's Tesla")
+def test_the_demo_signs_commands_where_an_unsigned_one_is_refused_in_words(
+        demo_cars_wake_at_once, sim_2026, tmp_path, monkeypatch):
+    signed = cli("--demo", "-c", "HONK_HORN", "-f", "Tim's Tesla")       # a paired key signs it
+    assert signed.returncode == ExitCode.OK, signed.stderr
+    assert results(signed)[0]["result"] is True
+    for name, value in sim_2026.env.items():                         # the Owner API, 2026 rules
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    for vehicle in sim_2026.world.vehicles:
+        vehicle.wake_delay = 0
+    token = sim_2026.refresh_token_for("elon@tesla.com")
+    refused = cli("-e", "elon@tesla.com", "-R", token, "-c", "HONK_HORN", "-f", "Tim's Tesla")
     assert_clean_failure(refused, ExitCode.COMMAND_PROTOCOL_REQUIRED,
                          "Tim's Tesla accepts only commands signed with Tesla's Vehicle "
-                         "Command Protocol")
+                         "Command Protocol", "--fleet and a paired --command-key")
     assert results(refused)[0]["error"]["detail"].startswith("403 ")
-    obeyed = cli("--demo", "-f", "Nikola", "-w", "-c", "HONK_HORN")
-    assert obeyed.returncode == 0, obeyed.stderr
+    obeyed = cli("-e", "elon@tesla.com", "-f", "Nikola", "-w", "-c", "HONK_HORN")  # a 2017 Model S
+    assert obeyed.returncode == ExitCode.OK, obeyed.stderr
     assert results(obeyed)[1] == {"product": "Nikola", "action": "command",
                                   "endpoint": "HONK_HORN", "result": True}
 
