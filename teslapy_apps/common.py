@@ -271,7 +271,7 @@ def http_error_words(error: requests.HTTPError, subject: str, wake_hint: str,
     if isinstance(error, teslapy.CommandProtocolRequiredError):
         return ExitCode.COMMAND_PROTOCOL_REQUIRED, (
             "%s accepts only commands signed with Tesla's Vehicle Command Protocol, through "
-            "the Fleet API: send signed commands with --fleet and a paired --command-key"
+            "the Fleet API with a paired command key (cli.py --fleet --command-key KEY)"
             % subject)
     if isinstance(error, teslapy.FleetApiRequiredError):
         return ExitCode.FLEET_API_REQUIRED, (

@@ -234,7 +234,7 @@ def test_the_demo_signs_commands_where_an_unsigned_one_is_refused_in_words(
     refused = cli("-e", "elon@tesla.com", "-R", token, "-c", "HONK_HORN", "-f", "Tim's Tesla")
     assert_clean_failure(refused, ExitCode.COMMAND_PROTOCOL_REQUIRED,
                          "Tim's Tesla accepts only commands signed with Tesla's Vehicle "
-                         "Command Protocol", "--fleet and a paired --command-key")
+                         "Command Protocol", "cli.py --fleet --command-key KEY")
     assert results(refused)[0]["error"]["detail"].startswith("403 ")
     obeyed = cli("-e", "elon@tesla.com", "-f", "Nikola", "-w", "-c", "HONK_HORN")  # a 2017 Model S
     assert obeyed.returncode == ExitCode.OK, obeyed.stderr

@@ -98,7 +98,7 @@ def test_register_then_sign_commands_with_a_key_file_against_the_simulator(sim_2
     assert locked.returncode == ExitCode.OK, locked.stderr
     assert sim_2026.world.vehicles[0].data["vehicle_state"]["locked"] is True
     unsigned = cli("-e", "elon@tesla.com", *fleet, "-f", TIM, "-c", "UNLOCK")
-    assert unsigned.returncode != ExitCode.OK and "signed commands" in unsigned.stderr
+    assert unsigned.returncode != ExitCode.OK and "commands signed with" in unsigned.stderr
 
 
 def test_the_fleet_api_needs_a_client_id(sim):

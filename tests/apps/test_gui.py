@@ -259,8 +259,8 @@ def test_the_demo_model_3_refuses_plain_commands_and_the_2017_model_s_obeys(app)
     app.command_items["Lock"]()
     settle(app)
     assert app.recorder.errors == ["Tim's Tesla accepts only commands signed with Tesla's "
-                                   "Vehicle Command Protocol (through the Fleet API), "
-                                   "which this app cannot send."]
+                                   "Vehicle Command Protocol, through the Fleet API with a "
+                                   "paired command key (cli.py --fleet --command-key KEY)."]
     assert app.recorder.details[0].startswith("403 Client Error: Tesla Vehicle Command "
                                               "Protocol required")
     assert app.status.get().endswith("| Lock failed")

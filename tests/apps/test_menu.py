@@ -420,7 +420,8 @@ def test_the_demo_signs_in_with_the_simulators_token_and_again_after_log_out():
     assert script.prompts == [CARS, SIGN_IN, CARS, "Choice [0-18]: ", "Choice [0-18]: ",
                               CARS]
     assert "Tim's Tesla accepts only commands signed with Tesla's Vehicle Command " \
-        "Protocol (through the Fleet API), which this app cannot send" in script.output
+        "Protocol, through the Fleet API with a paired command key (cli.py --fleet " \
+        "--command-key KEY)" in script.output
     assert "Horn honked." not in script.output
 
 
