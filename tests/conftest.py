@@ -64,12 +64,22 @@ def world(sim) -> World:
     return sim.world
 
 
+def _use_env(simulator, monkeypatch) -> dict:
+    for name, value in simulator.env.items():
+        monkeypatch.setenv(name, value)
+    return dict(simulator.env)
+
+
 @pytest.fixture
 def sim_env(sim, monkeypatch):
     """The TESLAPY_* variables pointing at the simulator, set for this test."""
-    for name, value in sim.env.items():
-        monkeypatch.setenv(name, value)
-    return dict(sim.env)
+    return _use_env(sim, monkeypatch)
+
+
+@pytest.fixture
+def sim_env_2026(sim_2026, monkeypatch):
+    """The TESLAPY_* variables of the 2026 simulator (its CA included), set for this test."""
+    return _use_env(sim_2026, monkeypatch)
 
 
 @pytest.fixture

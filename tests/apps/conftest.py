@@ -9,14 +9,6 @@ from app_helpers import ScriptedBrowser
 
 
 @pytest.fixture
-def sim_env_2026(sim_2026, monkeypatch):
-    """The TESLAPY_* variables of the 2026 simulator (its CA included), set for this test."""
-    for name, value in sim_2026.env.items():
-        monkeypatch.setenv(name, value)
-    return dict(sim_2026.env)
-
-
-@pytest.fixture
 def browser(sim_2026):
     """A browser that signs in on the 2026 simulator's page when an app opens it there."""
     return ScriptedBrowser(sim_2026.ca_file)

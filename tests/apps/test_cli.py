@@ -221,13 +221,11 @@ def test_demo_quick_start_prints_every_cars_data(demo_cars_wake_at_once):
 
 
 def test_the_demo_signs_commands_where_an_unsigned_one_is_refused_in_words(
-        demo_cars_wake_at_once, sim_2026, tmp_path, monkeypatch):
+        demo_cars_wake_at_once, sim_2026, sim_env_2026, tmp_path, monkeypatch):
     signed = cli("--demo", "-c", "HONK_HORN", "-f", "Tim's Tesla")       # a paired key signs it
     assert signed.returncode == ExitCode.OK, signed.stderr
     assert results(signed)[0]["result"] is True
-    for name, value in sim_2026.env.items():                         # the Owner API, 2026 rules
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)                                      # the Owner API, 2026 rules
     for vehicle in sim_2026.world.vehicles:
         vehicle.wake_delay = 0
     token = sim_2026.refresh_token_for("elon@tesla.com")
