@@ -4,18 +4,21 @@ or the Fleet API (:class:`TeslaFleet`, with signed commands).
 Besides its own classes the package exports every exception class of
 ``requests.exceptions`` (``HTTPError``, ``ConnectionError``, ...) and of
 ``oauthlib.oauth2.rfc6749.errors`` (``CustomOAuth2Error``, ``InvalidGrantError``, ...),
-so callers can catch them as ``teslapy.HTTPError`` and so on; the oauthlib ones are
-loaded when first used. The module names of TeslaPy 1.5 (``BASE_URL``, ``SSO_BASE_URL``,
-``STREAMING_BASE_URL``, ``CLIENT_ID``, ``SSO_CLIENT_ID``, ``HTMLForm``, ``PasswdFilter``)
-are kept; a script that sets ``teslapy.BASE_URL`` (or the SSO and streaming ones)
-changes the default host of the ``Tesla`` sessions it makes afterwards.
+so callers can catch them as ``teslapy.HTTPError`` and so on. The module names of
+TeslaPy 1.5 (``BASE_URL``, ``SSO_BASE_URL``, ``STREAMING_BASE_URL``, ``CLIENT_ID``,
+``SSO_CLIENT_ID``, ``HTMLForm``, ``PasswdFilter``) are kept; a script that sets
+``teslapy.BASE_URL`` (or the SSO and streaming ones) changes the default host of the
+``Tesla`` sessions it makes afterwards. The oauthlib errors, ``HTMLForm`` and
+``PasswdFilter`` are loaded when first used, so that ``import teslapy`` costs little
+more than ``import requests``.
 """
 from __future__ import annotations
 
 __version__ = "1.6.0"
 
+import importlib as _importlib
 import logging as _logging
-from typing import TYPE_CHECKING, Any, List
+from typing import TYPE_CHECKING, Any, Dict, List
 
 from requests.exceptions import (
     ChunkedEncodingError, ConnectionError, ConnectTimeout, ContentDecodingError,
@@ -29,7 +32,6 @@ from urllib3.exceptions import HTTPError as BaseHTTPError  # requests.exceptions
 
 from teslapy._types import JsonDict
 from teslapy.auth import OWNER_API_CLIENT_ID as CLIENT_ID, SSO_CLIENT_ID
-from teslapy.compat import HTMLForm, PasswdFilter
 from teslapy.energy import Battery, Product, SolarPanel
 from teslapy.errors import (
     CacheError, CommandProtocolRequiredError, FleetApiRequiredError, Http2UnavailableError,
@@ -51,7 +53,8 @@ from teslapy.streaming.errors import (
 )
 from teslapy.vehicle import Vehicle
 
-if TYPE_CHECKING:  # the oauthlib classes, loaded on first use at run time
+if TYPE_CHECKING:  # loaded on first use at run time
+    from teslapy.compat import HTMLForm, PasswdFilter
     from oauthlib.oauth2.rfc6749.errors import (
         AccessDeniedError, ConsentRequired, CustomOAuth2Error, FatalClientError,
         InsecureTransportError, InsufficientScopeError, InvalidClientError,
@@ -103,19 +106,25 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load an oauthlib error class on first use (oauthlib is slow to import)."""
-    if name in _OAUTH_ERRORS:
-        from oauthlib.oauth2.rfc6749 import errors
+#: Names whose modules are imported when a name is first used: name -> module.
+_ON_FIRST_USE: Dict[str, str] = {
+    **dict.fromkeys(_OAUTH_ERRORS, "oauthlib.oauth2.rfc6749.errors"),   # oauthlib is slow to import
+    "HTMLForm": "teslapy.compat", "PasswdFilter": "teslapy.compat",
+}
 
-        value = getattr(errors, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    """Load a name of ``_ON_FIRST_USE`` from its module on first use."""
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(_OAUTH_ERRORS))
+    return sorted(set(globals()) | set(_ON_FIRST_USE))
 
 
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())

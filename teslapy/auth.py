@@ -19,14 +19,16 @@ import math
 import re
 import secrets
 import time
-from html.parser import HTMLParser
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
 from teslapy._types import Token, is_bearer_token
 from teslapy.errors import RecaptchaRequiredError, ResponseError, raise_for_status
+
+if TYPE_CHECKING:  # pragma: no cover
+    from teslapy.page_inputs import InputCollector
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,8 @@ JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #: The OAuth error of a server that no longer offers the exchange.
 EXCHANGE_RETIRED_ERROR = "unsupported_grant_type"
 
-_MESSAGES_RE = re.compile(r"var\s+messages\s*=\s*(\{.*?\})\s*;\s*$", re.MULTILINE)
+#: The sign-in page's messages line (compiled on first use, by :mod:`re`'s cache).
+_MESSAGES_PATTERN = r"var\s+messages\s*=\s*(\{.*?\})\s*;\s*$"
 
 
 # -- URLs -------------------------------------------------------------------------
@@ -281,34 +284,16 @@ def json_object(response: requests.Response) -> Optional[Dict[str, Any]]:
 # -- the sign-in page -----------------------------------------------------------
 
 
-class _FormParser(HTMLParser):
-    """Collects every ``<input>`` outside scripts: name -> value (missing value = "")."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.inputs: Dict[str, str] = {}
-        self.input_count = 0
-
-    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
-        if tag.lower() != "input":
-            return
-        self.input_count += 1
-        fields = dict(attrs)
-        name = fields.get("name")
-        if name:
-            self.inputs[name] = fields.get("value") or ""
-
-    handle_startendtag = handle_starttag
-
-
-def _read_page(html: str) -> _FormParser:
+def _read_page(html: str) -> InputCollector:
     """The page's inputs.
 
     Raises:
         ResponseError: the page is not HTML the parser can read (``html.parser``
             stops at some malformed markup with an ``AssertionError``).
     """
-    parser = _FormParser()
+    from teslapy.page_inputs import InputCollector     # html.parser on first use
+
+    parser = InputCollector()
     try:
         parser.feed(html or "")
         parser.close()
@@ -344,7 +329,7 @@ def parse_messages(html: str) -> List[str]:
     Values may be strings or lists of strings; lists are flattened, empty values
     skipped. A page without the line, or with one that is not JSON, has no messages.
     """
-    match = _MESSAGES_RE.search(html or "")
+    match = re.search(_MESSAGES_PATTERN, html or "", re.MULTILINE)
     if not match:
         return []
     try:

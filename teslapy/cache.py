@@ -35,11 +35,6 @@ from typing import Any, Dict, Iterator, Optional
 from teslapy._types import is_bearer_token
 from teslapy.errors import CacheError
 
-try:  # POSIX advisory locks; elsewhere saving relies on reload + atomic replace only
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
-
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_FILE = "cache.json"
@@ -149,7 +144,9 @@ def locked(path: str) -> Iterator[None]:
     Raises:
         CacheError: the lock file cannot be created.
     """
-    if fcntl is None:  # pragma: no cover - Windows
+    try:  # POSIX advisory locks; elsewhere saving relies on reload + atomic replace only
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
         yield
         return
     lock_path = path + ".lock"

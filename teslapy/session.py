@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.util.retry import Retry
 
-from teslapy import __version__, auth, cache, endpoints, errors, limits, login, prompts, transport
+from teslapy import __version__, auth, cache, endpoints, errors, limits, prompts, transport
 from teslapy._types import (
     Authenticator, CacheDumper, CacheLoader, CacheLock, CaptchaSolver, FactorSelector,
     PasscodeGetter, Token, TokenUpdater, is_bearer_token,
@@ -617,6 +617,8 @@ class Tesla(transport.Session):
                                  environment=self.environment, deadline=self.deadline)
 
     def _sign_in_with_password(self) -> Token:
+        from teslapy import login     # the password conversation: loaded when first used
+
         assert self.password
         http = self._plain_session()
         try:

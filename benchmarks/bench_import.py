@@ -1,0 +1,107 @@
+"""``import teslapy`` against ``import requests``, each in a fresh interpreter.
+
+Run: ``python benchmarks/bench_import.py [rounds]`` (default 21 rounds)
+
+``Tesla`` is a ``requests.Session``, so ``import requests`` is the floor. Each round
+starts one interpreter per import, in rotating order, and times the import statement
+alone, in CPU seconds (the interpreter's own start-up is left out; CPU time, because
+other work on a shared machine stretches wall time at random). The interpreters write and read
+byte code in a private cache (as an installed package would), warmed before timing.
+The figure is the median of the per-round ratios with its spread.
+
+A second line times both imports with an empty module standing in for websocket-client,
+for as long as the streaming module imports it with the package; a third lists the modules ``import teslapy``
+loads beyond ``import requests`` and checks that none of the heavy ones are among them.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from interleaved import ratio_line  # noqa: E402
+
+GOAL = 1.1
+#: Modules ``import teslapy`` must leave for first use.
+ON_FIRST_USE = ("oauthlib", "requests_oauthlib", "httpx", "h2", "cryptography", "websocket",
+                "webbrowser", "html.parser", "selenium", "teslapy.vcp", "teslapy.selenium_auth",
+                "teslasim")
+TIMED = """
+import sys, time, types
+sys.path.insert(0, {root!r})
+for name in sys.argv[2:]:
+    sys.modules[name] = types.ModuleType(name)
+started = time.process_time()
+__import__(sys.argv[1])
+print(time.process_time() - started)
+"""
+LOADED = """
+import sys
+sys.path.insert(0, {root!r})
+import requests
+before = set(sys.modules)
+import teslapy
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+def _environment(cache: str) -> Dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = cache
+    return env
+
+
+def _run(code: str, args: List[str], env: Dict[str, str]) -> str:
+    done = subprocess.run([sys.executable, "-c", code.format(root=str(ROOT)), *args],
+                          env=env, cwd=str(ROOT), capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def import_seconds(module: str, env: Dict[str, str], stubs: List[str]) -> float:
+    """CPU seconds ``import module`` takes in a new interpreter, with empty modules
+    standing in for the modules named in ``stubs``."""
+    return float(_run(TIMED, [module, *stubs], env))
+
+
+def compare(rounds: int, env: Dict[str, str], stubs: List[str]) -> Dict[str, List[float]]:
+    """Per-round import times of requests and teslapy, in rotating order."""
+    times: Dict[str, List[float]] = {"requests": [], "teslapy": []}
+    for index in range(rounds):
+        order = ["requests", "teslapy"] if index % 2 == 0 else ["teslapy", "requests"]
+        for module in order:
+            times[module].append(import_seconds(module, env, stubs))
+    return times
+
+
+def main(argv: List[str]) -> int:
+    rounds = int(argv[1]) if len(argv) > 1 else 21
+    with tempfile.TemporaryDirectory(prefix="teslapy-pyc-") as cache:
+        env = _environment(cache)
+        for module in ("requests", "teslapy", "websocket"):      # compile the byte code
+            import_seconds(module, env, [])
+        for label, stubs in (("import teslapy", []),
+                             ("import teslapy, websocket-client stubbed out", ["websocket"])):
+            times = compare(rounds, env, stubs)
+            print(ratio_line(label, times["teslapy"], times["requests"], "import requests",
+                             GOAL))
+            print(f"  medians: teslapy {statistics.median(times['teslapy']) * 1000:.1f} ms, "
+                  f"requests {statistics.median(times['requests']) * 1000:.1f} ms (CPU)")
+        loaded = _run(LOADED, [], env).split()
+    heavy = [name for name in loaded
+             if any(name == module or name.startswith(module + ".") for module in ON_FIRST_USE)]
+    others = [name for name in loaded if not name.startswith("teslapy")]
+    print(f"loaded beyond requests: {len(loaded)} modules, not teslapy's: "
+          f"{' '.join(others) or 'none'}")
+    print(f"loaded that should wait for first use: {' '.join(heavy) or 'none'}")
+    return 1 if heavy else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
