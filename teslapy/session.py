@@ -789,12 +789,12 @@ class Tesla(transport.Session):
 
     def _send(self, method: str, url: str, with_token: bool, kwargs: Dict[str, Any]) -> requests.Response:
         call = dict(kwargs)
-        headers = dict(call.pop("headers", None) or {})
-        if with_token and self.token.get("access_token"):
+        access = self.token.get("access_token") if with_token else None
+        if access:
             transport.require_secure(url)
-            headers["Authorization"] = f"Bearer {self.token['access_token']}"
+            call.setdefault("auth", transport.BearerAuth(access))
         call.setdefault("timeout", self.timeout)
-        response: requests.Response = super().request(method, url, headers=headers, **call)
+        response: requests.Response = super().request(method, url, **call)
         return response
 
     def _token_refused(self, response: requests.Response) -> bool:

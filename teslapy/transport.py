@@ -17,6 +17,7 @@ tokens and OAuth forms are never sent in clear anywhere else.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import os
@@ -187,12 +188,35 @@ def _refuse_unreadable_redirect(response: requests.Response, *args: Any, **kwarg
                             "not UTF-8", response) from None
 
 
+class BearerAuth(requests.auth.AuthBase):
+    """Sends ``token`` as the ``Authorization: Bearer`` header of the request it is given to.
+
+    Given per request, and only to requests for the Owner API's host (``Tesla.request``),
+    so the token reaches no other host; its repr does not show the token.
+    """
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = "Bearer " + self.token
+        return request
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}('***')"
+
+
 def is_loopback_http(url: str) -> bool:
     """Whether ``url`` is plain ``http``/``ws`` on 127.0.0.0/8, ::1 or localhost."""
     parts = urlsplit(url or "")
     if parts.scheme.lower() not in ("http", "ws"):
         return False
-    host = (parts.hostname or "").lower()
+    return _is_loopback_host((parts.hostname or "").lower())
+
+
+@functools.lru_cache(maxsize=256)
+def _is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is localhost or a loopback address (asked of every API call)."""
     if host == "localhost":
         return True
     try:
