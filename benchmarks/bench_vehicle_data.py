@@ -17,7 +17,7 @@ The figures are the medians of the per-round ratios, with their spread.
 from __future__ import annotations
 
 import cProfile
-import io
+import os
 import pstats
 import sys
 import tempfile
@@ -26,29 +26,13 @@ from typing import Callable, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import requests  # noqa: E402
-from requests.adapters import HTTPAdapter  # noqa: E402
-from urllib3.response import HTTPResponse  # noqa: E402
-
 from interleaved import interleave, ratio_line  # noqa: E402
-from served import bare_json, bare_session, serving, signed_in, vehicle_urls  # noqa: E402
+from served import (  # noqa: E402
+    CannedAdapter, bare_json, bare_session, serving, signed_in, vehicle_urls,
+)
 
 GOAL = 1.0
 CAR = "Tim's Tesla"
-
-
-class CannedAdapter(HTTPAdapter):
-    """Answers every request with ``body`` (200, JSON) without opening a connection."""
-
-    def __init__(self, body: bytes) -> None:
-        super().__init__()
-        self.body = body
-
-    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
-        raw = HTTPResponse(body=io.BytesIO(self.body), status=200, preload_content=False,
-                           headers={"Content-Type": "application/json",
-                                    "Content-Length": str(len(self.body))})
-        return self.build_response(request, raw)
 
 
 def repeated(name: str, call: Callable[[], object], times: int) -> Callable[[], None]:
@@ -66,7 +50,7 @@ def main(argv: List[str]) -> int:
     rounds = int(args[0]) if args else 15
     calls = int(args[1]) if len(args) > 1 else 200
     with serving() as env, tempfile.TemporaryDirectory() as folder:
-        tesla = signed_in(env, folder)
+        tesla = signed_in(env, os.path.join(folder, "cache.json"))
         car = next(v for v in tesla.vehicle_list() if v["display_name"] == CAR)
         url = vehicle_urls(tesla.api_base_url, [car])[0]
         bare = bare_session(tesla.token["access_token"])
@@ -82,7 +66,7 @@ def main(argv: List[str]) -> int:
                          times["bare"], "a bare requests.Session", GOAL))
         body = bare.get(url).content
         for session in (tesla, bare):
-            session.mount(tesla.api_base_url, CannedAdapter(body))
+            session.mount(tesla.api_base_url, CannedAdapter({url: body}))
         times = interleave([repeated("teslapy", car.get_vehicle_data, calls),
                             repeated("bare", lambda: bare_json(bare, url), calls)], rounds)
         print(ratio_line("get_vehicle_data() on a canned transport", times["teslapy"],

@@ -6,6 +6,7 @@ interpreter (and lock) with the clients being timed, as Tesla's cloud would not.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.response import HTTPResponse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,10 +60,10 @@ def demo_fleet() -> Dict[str, Any]:
     return json.loads((ROOT / "teslasim" / "fleet.json").read_text("utf-8"))
 
 
-def signed_in(env: Dict[str, str], folder: str) -> teslapy.Tesla:
+def signed_in(env: Dict[str, str], cache_file: str) -> teslapy.Tesla:
     """A ``Tesla`` signed in to the demo account at the simulator of ``env``."""
     tesla = teslapy.Tesla(
-        EMAIL, PASSWORD, cache_file=os.path.join(folder, "cache.json"),
+        EMAIL, PASSWORD, cache_file=cache_file,
         sso_base_url=env["TESLAPY_SSO_BASE_URL"], api_base_url=env["TESLAPY_API_BASE_URL"],
         streaming_base_url=env["TESLAPY_STREAMING_BASE_URL"],
         compositor_url=env["TESLAPY_COMPOSITOR_URL"])
@@ -85,3 +88,19 @@ def bare_json(session: requests.Session, url: str) -> Any:
 def vehicle_urls(api_base_url: str, cars: List[Dict[str, Any]]) -> List[str]:
     """The ``vehicle_data`` URL of each car."""
     return [f"{api_base_url}api/1/vehicles/{car['id_s']}/vehicle_data" for car in cars]
+
+
+class CannedAdapter(HTTPAdapter):
+    """Answers each URL of ``replies`` with its bytes (200, JSON), opening no connection."""
+
+    def __init__(self, replies: Dict[str, bytes]) -> None:
+        super().__init__()
+        self.replies = replies
+
+    def send(self, request: requests.PreparedRequest,  # type: ignore[override]
+             **kwargs: Any) -> requests.Response:
+        body = self.replies[str(request.url)]
+        raw = HTTPResponse(body=io.BytesIO(body), status=200, preload_content=False,
+                           headers={"Content-Type": "application/json",
+                                    "Content-Length": str(len(body))})
+        return self.build_response(request, raw)
