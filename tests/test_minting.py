@@ -178,7 +178,7 @@ def http11_sso():
         context.maximum_version = maximum
         context.set_alpn_protocols(["http/1.1"])
         server.socket = context.wrap_socket(server.socket, server_side=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
         servers.append(server)
         return f"https://127.0.0.1:{server.server_address[1]}/"
 

@@ -18,7 +18,9 @@ from typing import Any, Callable, Optional
 
 logger = logging.getLogger(__name__)
 
-POLL_MS = 50
+#: How often the main loop looks for results (a look costs microseconds; a result waits
+#: for it, so a command's answer shows this much later at most).
+POLL_MS = 10
 
 
 class Worker:

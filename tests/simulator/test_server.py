@@ -15,7 +15,7 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from teslasim.__main__ import export_lines
+from teslasim.__main__ import export_lines, main
 from teslasim.server import Simulator, running
 from teslasim.state import World
 
@@ -116,6 +116,15 @@ def stop_teslasim(process: subprocess.Popen) -> tuple[str, str]:
             process.communicate()
 
 
+def run_main(args: list[str]) -> int:
+    """``python -m teslasim ARGS`` run in this process, for arguments it refuses before
+    serving: its exit status."""
+    try:
+        return main(args)
+    except SystemExit as exit:
+        return int(exit.code or 0)
+
+
 def shell_env(lines: list[str]) -> dict:
     """What a POSIX shell has in its environment after evaluating ``lines``, in their order."""
     script = "\n".join(lines) + "\nenv -0\n"
@@ -171,11 +180,10 @@ def test_python_m_teslasim_2026_prints_the_ca_and_a_demo_refresh_token():
     (["--rules", "2030"], "invalid choice: '2030'"),
     (["--mint-requires", "h3"], "unknown minting requirement(s) 'h3'"),
 ])
-def test_python_m_teslasim_rejects_unknown_rules(args, message):
-    result = subprocess.run([sys.executable, "-m", "teslasim", *args],
-                            capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2
-    assert message in result.stderr and result.stdout == ""
+def test_python_m_teslasim_rejects_unknown_rules(args, message, capsys):
+    assert run_main(args) == 2
+    out, err = capsys.readouterr()
+    assert message in err and out == ""
 
 
 @given(st.dictionaries(st.from_regex(r"[A-Z_]{1,12}", fullmatch=True),
@@ -186,13 +194,12 @@ def test_export_lines_give_a_shell_the_values_unchanged(env):
         assert shlex.split(line) == ["export", f"{name}={value}"]
 
 
-def test_python_m_teslasim_rejects_a_bad_fleet(tmp_path):
+def test_python_m_teslasim_rejects_a_bad_fleet(tmp_path, capsys):
     bad = tmp_path / "fleet.json"
     bad.write_text("{not json")
-    result = subprocess.run([sys.executable, "-m", "teslasim", "--fleet", str(bad)],
-                            capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2
-    assert "cannot load fleet" in result.stderr and result.stdout == ""
+    assert run_main(["--fleet", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert "cannot load fleet" in err and out == ""
 
 
 def test_kept_alive_connections_survive_replies_that_ignore_the_body(sim):
