@@ -1,9 +1,10 @@
 """One ``get_vehicle_data()`` against a bare ``requests.Session`` GET with the same token.
 
 Run: ``python benchmarks/bench_vehicle_data.py [rounds] [calls]`` (default 15 rounds of
-200 calls; ``--profile`` profiles teslapy's calls over the network instead)
+100 calls; ``--profile`` profiles teslapy's calls over the network instead)
 
-Two floors, each timed in the same run, rounds interleaved and the order rotating:
+Two floors, each timed in the same run, rounds interleaved and the order rotating, each
+round's time the best of three tries:
 
 * the simulator (``python -m teslasim`` in a process of its own): ``get_vehicle_data()``
   against a plain ``requests.Session`` that holds the same bearer token and does
@@ -26,9 +27,9 @@ from typing import Callable, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from interleaved import interleave, ratio_line  # noqa: E402
+from interleaved import ratio_line  # noqa: E402
 from served import (  # noqa: E402
-    CannedAdapter, bare_json, bare_session, serving, signed_in, vehicle_urls,
+    CannedAdapter, bare_json, bare_session, best_of, serving, signed_in, vehicle_urls,
 )
 
 GOAL = 1.0
@@ -48,7 +49,7 @@ def main(argv: List[str]) -> int:
     profile = "--profile" in argv
     args = [arg for arg in argv[1:] if arg != "--profile"]
     rounds = int(args[0]) if args else 15
-    calls = int(args[1]) if len(args) > 1 else 200
+    calls = int(args[1]) if len(args) > 1 else 100
     with serving() as env, tempfile.TemporaryDirectory() as folder:
         tesla = signed_in(env, os.path.join(folder, "cache.json"))
         car = next(v for v in tesla.vehicle_list() if v["display_name"] == CAR)
@@ -60,14 +61,14 @@ def main(argv: List[str]) -> int:
                             {"car": car, "calls": calls * 5}, "vehicle_data.prof")
             pstats.Stats("vehicle_data.prof").sort_stats("cumulative").print_stats(40)
             return 0
-        times = interleave([repeated("teslapy", car.get_vehicle_data, calls),
+        times = best_of([repeated("teslapy", car.get_vehicle_data, calls),
                             repeated("bare", lambda: bare_json(bare, url), calls)], rounds)
         print(ratio_line("get_vehicle_data() over the network", times["teslapy"],
                          times["bare"], "a bare requests.Session", GOAL))
         body = bare.get(url).content
         for session in (tesla, bare):
             session.mount(tesla.api_base_url, CannedAdapter({url: body}))
-        times = interleave([repeated("teslapy", car.get_vehicle_data, calls),
+        times = best_of([repeated("teslapy", car.get_vehicle_data, calls),
                             repeated("bare", lambda: bare_json(bare, url), calls)], rounds)
         print(ratio_line("get_vehicle_data() on a canned transport", times["teslapy"],
                          times["bare"], "a bare requests.Session on it"))
