@@ -5,7 +5,8 @@ now and then never trips it and a call could last for hours. A session's ``deadl
 bounds the whole reply instead, counted from the moment the request is sent:
 
 * the status line and headers: :class:`DeadlineAdapter` mounts urllib3 connections
-  whose wait for them ends at the deadline (the socket is shut down by a timer);
+  whose wait for them ends at the deadline (the socket is shut down then, by one
+  watchdog thread that serves every connection);
 * the body: :func:`read_within` reads it in pieces and stops at the deadline;
 * a token minted over HTTP/2 (``httpx``): :func:`within` stops waiting at the deadline.
 
@@ -21,10 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import heapq
+import itertools
+import os
 import socket
 import threading
 import time
-from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -73,6 +77,67 @@ def replies_within(deadline: Optional[Deadline]) -> Iterator[None]:
         _current.reset(token)
 
 
+class _Watchdog:
+    """Runs actions at their deadlines, on one thread shared by every connection.
+
+    A thread started for each request (``threading.Timer``) cost more than the request
+    itself on a busy machine; this one starts on first use and sleeps until the
+    earliest deadline (the watchdog may wake early, never late). A forked child starts a
+    thread of its own (the parent's is not there).
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._wake = threading.Condition()
+        self._queue: List[List[Any]] = []           # [end, order, action or None]
+        self._order = itertools.count()
+        self._thread: Optional[threading.Thread] = None
+
+    def call_at(self, end: float, action: Callable[[], None]) -> List[Any]:
+        """Run ``action()`` at ``end`` (``time.monotonic()``) unless cancelled first."""
+        entry = [end, next(self._order), action]
+        with self._wake:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="teslapy-deadlines",
+                                                daemon=True)
+                self._thread.start()
+            heapq.heappush(self._queue, entry)
+            if self._queue[0] is entry:
+                self._wake.notify()
+        return entry
+
+    def cancel(self, entry: List[Any]) -> None:
+        """Drop the action of ``entry`` (it may have run already)."""
+        with self._wake:
+            entry[2] = None
+            self._drop_cancelled()
+
+    def _drop_cancelled(self) -> None:
+        while self._queue and self._queue[0][2] is None:
+            heapq.heappop(self._queue)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                self._drop_cancelled()
+                if not self._queue:
+                    self._wake.wait()
+                    continue
+                wait = self._queue[0][0] - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                action = heapq.heappop(self._queue)[2]
+            action()
+
+
+_watchdog = _Watchdog()
+
+
 class _HeadersWithinDeadline:
     """A urllib3 connection whose wait for the status line and headers ends at the deadline."""
 
@@ -90,9 +155,7 @@ class _HeadersWithinDeadline:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
-        timer = threading.Timer(max(0.0, deadline.end - time.monotonic()), give_up)
-        timer.daemon = True
-        timer.start()
+        watch = _watchdog.call_at(deadline.end, give_up)
         try:
             response = super().getresponse(*args, **kwargs)  # type: ignore[misc]
         except Exception:
@@ -100,7 +163,7 @@ class _HeadersWithinDeadline:
                 raise _too_late(self.host, deadline) from None
             raise
         finally:
-            timer.cancel()
+            _watchdog.cancel(watch)
         if expired.is_set():
             response.close()
             raise _too_late(self.host, deadline)
