@@ -10,10 +10,8 @@ interpreters write and read byte code in a private cache (as an installed packag
 would), warmed before timing. The figure is the median of the per-round ratios with its
 spread.
 
-A second line times both imports with an empty module standing in for websocket-client,
-for as long as the streaming module imports it with the package; a third lists the
-modules ``import teslapy`` loads beyond ``import requests`` and checks that none of the
-heavy ones are among them. With ``--instructions`` (and valgrind installed) the same
+Then it lists the modules ``import teslapy`` loads beyond ``import requests`` and checks
+that none of those that wait for first use are among them. With ``--instructions`` (and valgrind installed) the same
 imports are also counted in machine instructions under cachegrind, which other work on
 the machine cannot disturb: (instructions of the import) / (those of ``import requests``),
 each less an interpreter that imports neither.
@@ -38,13 +36,11 @@ GOAL = 1.1
 TRIES = 3
 #: Modules ``import teslapy`` must leave for first use.
 ON_FIRST_USE = ("oauthlib", "requests_oauthlib", "httpx", "h2", "cryptography", "websocket",
-                "webbrowser", "html.parser", "selenium", "teslapy.vcp", "teslapy.selenium_auth",
-                "teslasim")
+                "webbrowser", "html.parser", "selenium", "teslapy.streaming", "teslapy.vcp",
+                "teslapy.selenium_auth", "teslapy.login", "teslapy.compat", "teslasim")
 TIMED = """
-import sys, time, types
+import sys, time
 sys.path.insert(0, {root!r})
-for name in sys.argv[2:]:
-    sys.modules[name] = types.ModuleType(name)
 started = time.process_time()
 __import__(sys.argv[1])
 print(time.process_time() - started)
@@ -71,10 +67,9 @@ def _run(code: str, args: List[str], env: Dict[str, str]) -> str:
     return done.stdout.strip()
 
 
-def import_seconds(module: str, env: Dict[str, str], stubs: List[str]) -> float:
-    """CPU seconds ``import module`` takes in a new interpreter, with empty modules
-    standing in for the modules named in ``stubs``."""
-    return float(_run(TIMED, [module, *stubs], env))
+def import_seconds(module: str, env: Dict[str, str]) -> float:
+    """CPU seconds ``import module`` takes in a new interpreter."""
+    return float(_run(TIMED, [module], env))
 
 
 def instructions(code: str, env: Dict[str, str]) -> int:
@@ -88,16 +83,15 @@ def instructions(code: str, env: Dict[str, str]) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def instruction_ratio(env: Dict[str, str], stubs: List[str]) -> float:
+def instruction_ratio(env: Dict[str, str]) -> float:
     """Instructions of ``import teslapy`` over those of ``import requests``, less start-up."""
-    prelude = f"import sys, types; sys.path.insert(0, {str(ROOT)!r})\n" + "".join(
-        f"sys.modules[{name!r}] = types.ModuleType({name!r})\n" for name in stubs)
+    prelude = f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
     base, floor, ours = (instructions(prelude + line, env)
                          for line in ("", "import requests", "import teslapy"))
     return (ours - base) / (floor - base)
 
 
-def compare(rounds: int, env: Dict[str, str], stubs: List[str]) -> Dict[str, List[float]]:
+def compare(rounds: int, env: Dict[str, str]) -> Dict[str, List[float]]:
     """Per-round import times of requests and teslapy: in each round the best of
     ``TRIES`` interpreters each, in alternating order (the best, because other work on
     the machine only ever adds time)."""
@@ -108,7 +102,7 @@ def compare(rounds: int, env: Dict[str, str], stubs: List[str]) -> Dict[str, Lis
             order = ["requests", "teslapy"] if (index + attempt) % 2 == 0 \
                 else ["teslapy", "requests"]
             for module in order:
-                best[module] = min(best[module], import_seconds(module, env, stubs))
+                best[module] = min(best[module], import_seconds(module, env))
         for module, seconds in best.items():
             times[module].append(seconds)
     return times
@@ -120,17 +114,15 @@ def main(argv: List[str]) -> int:
     rounds = int(args[0]) if args else 21
     with tempfile.TemporaryDirectory(prefix="teslapy-pyc-") as cache:
         env = _environment(cache)
-        for module in ("requests", "teslapy", "websocket"):      # compile the byte code
-            import_seconds(module, env, [])
-        for label, stubs in (("import teslapy", []),
-                             ("import teslapy, websocket-client stubbed out", ["websocket"])):
-            times = compare(rounds, env, stubs)
-            print(ratio_line(label, times["teslapy"], times["requests"], "import requests",
-                             GOAL))
-            print(f"  medians: teslapy {statistics.median(times['teslapy']) * 1000:.1f} ms, "
-                  f"requests {statistics.median(times['requests']) * 1000:.1f} ms (CPU)")
-            if count:
-                print(f"  in instructions: {instruction_ratio(env, stubs):.3f}x import requests")
+        for module in ("requests", "teslapy"):      # compile the byte code
+            import_seconds(module, env)
+        times = compare(rounds, env)
+        print(ratio_line("import teslapy", times["teslapy"], times["requests"],
+                         "import requests", GOAL))
+        print(f"  medians: teslapy {statistics.median(times['teslapy']) * 1000:.1f} ms, "
+              f"requests {statistics.median(times['requests']) * 1000:.1f} ms (CPU)")
+        if count:
+            print(f"  in instructions: {instruction_ratio(env):.3f}x import requests")
         loaded = _run(LOADED, [], env).split()
     heavy = [name for name in loaded
              if any(name == module or name.startswith(module + ".") for module in ON_FIRST_USE)]

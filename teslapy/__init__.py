@@ -8,9 +8,10 @@ so callers can catch them as ``teslapy.HTTPError`` and so on. The module names o
 TeslaPy 1.5 (``BASE_URL``, ``SSO_BASE_URL``, ``STREAMING_BASE_URL``, ``CLIENT_ID``,
 ``SSO_CLIENT_ID``, ``HTMLForm``, ``PasswdFilter``) are kept; a script that sets
 ``teslapy.BASE_URL`` (or the SSO and streaming ones) changes the default host of the
-``Tesla`` sessions it makes afterwards. The oauthlib errors, ``HTMLForm`` and
-``PasswdFilter`` are loaded when first used, so that ``import teslapy`` costs little
-more than ``import requests``.
+``Tesla`` sessions it makes afterwards. The oauthlib errors, the streaming errors,
+``HTMLForm`` and ``PasswdFilter`` are loaded when first used (the streaming package
+with the first stream), so that ``import teslapy`` costs little more than ``import
+requests``.
 """
 from __future__ import annotations
 
@@ -46,15 +47,15 @@ from teslapy.session import (
     DEFAULT_STREAMING_BASE_URL as STREAMING_BASE_URL,
     Tesla,
 )
-from teslapy.streaming.errors import (
-    StreamConnectionError, StreamConnectTimeout, StreamError, StreamFrameError,
-    StreamInterruptedError, StreamRefusedError, StreamSSLError, StreamStalledError,
-    StreamSubscriptionError,
-)
 from teslapy.vehicle import Vehicle
 
 if TYPE_CHECKING:  # loaded on first use at run time
     from teslapy.compat import HTMLForm, PasswdFilter
+    from teslapy.streaming.errors import (
+        StreamConnectionError, StreamConnectTimeout, StreamError, StreamFrameError,
+        StreamInterruptedError, StreamRefusedError, StreamSSLError, StreamStalledError,
+        StreamSubscriptionError,
+    )
     from oauthlib.oauth2.rfc6749.errors import (
         AccessDeniedError, ConsentRequired, CustomOAuth2Error, FatalClientError,
         InsecureTransportError, InsufficientScopeError, InvalidClientError,
@@ -67,6 +68,12 @@ if TYPE_CHECKING:  # loaded on first use at run time
         TokenExpiredError, UnauthorizedClientError, UnsupportedCodeChallengeMethodError,
         UnsupportedGrantTypeError, UnsupportedResponseTypeError, UnsupportedTokenTypeError,
     )
+
+_STREAM_ERRORS = (
+    "StreamError", "StreamRefusedError", "StreamConnectionError", "StreamSSLError",
+    "StreamConnectTimeout", "StreamInterruptedError", "StreamStalledError", "StreamFrameError",
+    "StreamSubscriptionError",
+)
 
 _OAUTH_ERRORS = (
     "AccessDeniedError", "ConsentRequired", "CustomOAuth2Error", "FatalClientError",
@@ -91,9 +98,7 @@ __all__ = [
     "RecaptchaRequiredError", "Http2UnavailableError", "VehicleUnavailableError",
     "RateLimitError", "FleetApiRequiredError", "TokenRejectedError",
     "CommandProtocolRequiredError", "PartnerNotRegisteredError", "WrongRegionError",
-    "StreamError", "StreamRefusedError", "StreamConnectionError",
-    "StreamSSLError", "StreamConnectTimeout", "StreamInterruptedError", "StreamStalledError",
-    "StreamFrameError", "StreamSubscriptionError",
+    *_STREAM_ERRORS,
     # requests.exceptions
     "BaseHTTPError", "ChunkedEncodingError", "ConnectionError", "ConnectTimeout",
     "ContentDecodingError", "FileModeWarning", "HTTPError", "InvalidHeader", "InvalidJSONError",
@@ -109,6 +114,7 @@ __all__ = [
 #: Names whose modules are imported when a name is first used: name -> module.
 _ON_FIRST_USE: Dict[str, str] = {
     **dict.fromkeys(_OAUTH_ERRORS, "oauthlib.oauth2.rfc6749.errors"),   # oauthlib is slow to import
+    **dict.fromkeys(_STREAM_ERRORS, "teslapy.streaming.errors"),      # so is the streaming package
     "HTMLForm": "teslapy.compat", "PasswdFilter": "teslapy.compat",
 }
 

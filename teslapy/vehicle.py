@@ -12,7 +12,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from teslapy import codes, streaming, wake
+from teslapy import codes, wake
 from teslapy._types import JsonDict
 from teslapy.errors import ResponseError, VehicleError
 
@@ -73,6 +73,18 @@ class _OptionCodeTable:
         return codes.option_codes()
 
 
+class _StreamedColumns:
+    """``Vehicle.COLS``: the streamed columns, from the streaming package on first use
+    (it is slow to import); then a plain class attribute."""
+
+    def __get__(self, instance: object, owner: type) -> List[str]:
+        from teslapy.streaming import COLUMNS
+
+        columns = list(COLUMNS)
+        setattr(owner, "COLS", columns)
+        return columns
+
+
 class Vehicle(JsonDict):
     """A car on the account; holds the API's vehicle object and data groups.
 
@@ -80,7 +92,7 @@ class Vehicle(JsonDict):
     TeslaPy 1.5; ``callback`` is the function the last :meth:`stream` call was given.
     """
 
-    COLS: List[str] = list(streaming.COLUMNS)
+    COLS: List[str] = _StreamedColumns()  # type: ignore[assignment]
     codes = _OptionCodeTable()
 
     def __init__(self, data: Dict[str, Any], tesla: "Tesla") -> None:
@@ -338,4 +350,6 @@ class Vehicle(JsonDict):
         streaming and returns.
         """
         self.callback = callback
+        from teslapy import streaming
+
         streaming.stream(self, callback, retry=retry, indefinitely=indefinitely, **kwargs)

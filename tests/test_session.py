@@ -6,11 +6,13 @@ import hashlib
 import http.client
 import http.server
 import json
+import os
 import re
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -181,11 +183,17 @@ def test_the_package_exports_its_classes_and_the_request_and_oauth_errors(tmp_pa
     assert teslapy.CustomOAuth2Error is oauth_errors.CustomOAuth2Error
     assert teslapy.InvalidGrantError is oauth_errors.InvalidGrantError
     assert issubclass(teslapy.Battery, teslapy.Product) and issubclass(teslapy.Tesla, requests.Session)
-    # the library never loads the simulator
-    script = "import sys, teslapy; print(any(m.split('.')[0] == 'teslasim' for m in sys.modules))"
+    assert issubclass(teslapy.StreamError, teslapy.TeslaError)
+    # the library never loads the simulator; what Tesla(...) does not need waits for first use
+    later = ("teslasim", "oauthlib", "requests_oauthlib", "httpx", "cryptography", "websocket",
+             "webbrowser", "html.parser", "selenium", "teslapy.streaming", "teslapy.vcp",
+             "teslapy.login", "teslapy.compat")
+    script = ("import sys, teslapy; teslapy.Tesla('a@b.c').close(); "
+              f"print(sorted(m for m in sys.modules if m.startswith({later!r})))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            cwd=str(tmp_path), timeout=60)
-    assert result.stdout.strip() == "False", result.stderr
+                            cwd=str(tmp_path), timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(Path(teslapy.__file__).parents[1])})
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
 def test_email_is_required():
