@@ -82,8 +82,9 @@ class _Watchdog:
 
     A thread started for each request (``threading.Timer``) cost more than the request
     itself on a busy machine; this one starts on first use and sleeps until the
-    earliest deadline (the watchdog may wake early, never late). A forked child starts a
-    thread of its own (the parent's is not there).
+    earliest deadline it knows of. It is woken only for a deadline earlier than that, so
+    a request that ends before its deadline (nearly all) costs a heap push and pop. A
+    forked child starts a thread of its own (the parent's is not there).
     """
 
     def __init__(self) -> None:
@@ -96,6 +97,7 @@ class _Watchdog:
         self._queue: List[List[Any]] = []           # [end, order, action or None]
         self._order = itertools.count()
         self._thread: Optional[threading.Thread] = None
+        self._sleeping_until = float("inf")         # when the thread wakes by itself
 
     def call_at(self, end: float, action: Callable[[], None]) -> List[Any]:
         """Run ``action()`` at ``end`` (``time.monotonic()``) unless cancelled first."""
@@ -106,7 +108,7 @@ class _Watchdog:
                                                 daemon=True)
                 self._thread.start()
             heapq.heappush(self._queue, entry)
-            if self._queue[0] is entry:
+            if end < self._sleeping_until:           # rarely: most come after the next wake
                 self._wake.notify()
         return entry
 
@@ -124,12 +126,10 @@ class _Watchdog:
         while True:
             with self._wake:
                 self._drop_cancelled()
-                if not self._queue:
-                    self._wake.wait()
-                    continue
-                wait = self._queue[0][0] - time.monotonic()
+                self._sleeping_until = self._queue[0][0] if self._queue else float("inf")
+                wait = self._sleeping_until - time.monotonic()
                 if wait > 0:
-                    self._wake.wait(wait)
+                    self._wake.wait(None if not self._queue else wait)
                     continue
                 action = heapq.heappop(self._queue)[2]
             action()
