@@ -349,7 +349,7 @@ class Vehicle(JsonDict):
         the errors raised are those of :func:`teslapy.streaming.stream`. Ctrl-C stops
         streaming and returns.
         """
-        self.callback = callback
-        from teslapy import streaming
+        from teslapy import streaming       # loaded with the first stream
 
+        self.callback = callback
         streaming.stream(self, callback, retry=retry, indefinitely=indefinitely, **kwargs)

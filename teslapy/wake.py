@@ -3,7 +3,7 @@
 TeslaPy 1.5 slept 2 s after sending ``wake_up``, then each sleep 15 % longer, in whole
 seconds (``time.sleep(int(interval))``): it polled 2, 4, 6, 9, 12, 16, 20, 25, 31, 38,
 46, 55, ... s after the wake-up, so a car that came online just after a poll was seen
-up to 8 s late within the first 40 s (2.4 s on average over wake times of 1-40 s).
+up to 8 s late within the first 40 s (2.5 s on average over wake times of 1-40 s).
 
 teslapy polls every ``interval`` seconds (1.92 by default; each wait ``backoff`` times
 the one before, 1 by default), but never more often than twice as 1.5 did: its
