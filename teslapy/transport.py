@@ -242,21 +242,27 @@ def require_secure(url: str) -> None:
 # -- token minting -------------------------------------------------------------------
 
 
-def tls13_context(verify: Verify) -> ssl.SSLContext:
-    """A client TLS context that allows only TLS 1.3 and offers only ``h2`` by ALPN."""
+def client_context(verify: Verify) -> ssl.SSLContext:
+    """A client TLS context for ``verify`` as requests reads it: False checks nothing, a
+    path is the CA bundle (file or directory), True is requests' default bundle.
+
+    Raises:
+        OSError, ValueError: the CA bundle cannot be loaded.
+    """
     if verify is False:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    elif isinstance(verify, str):
-        if os.path.isdir(verify):
-            context = ssl.create_default_context(capath=verify)
-        else:
-            context = ssl.create_default_context(cafile=verify)
-    else:
-        import certifi
+        return context
+    bundle = verify if isinstance(verify, str) else requests.utils.DEFAULT_CA_BUNDLE_PATH
+    if os.path.isdir(bundle):
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle)
 
-        context = ssl.create_default_context(cafile=certifi.where())
+
+def tls13_context(verify: Verify) -> ssl.SSLContext:
+    """A client TLS context that allows only TLS 1.3 and offers only ``h2`` by ALPN."""
+    context = client_context(verify)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.set_alpn_protocols(["h2"])
     return context

@@ -5,7 +5,6 @@ connecting can fail becomes one of the documented :mod:`teslapy.streaming.errors
 """
 from __future__ import annotations
 
-import os
 import socket
 import ssl
 import threading
@@ -67,17 +66,10 @@ def tls_context(verify: Any) -> ssl.SSLContext:
     Raises:
         StreamSSLError: the CA bundle cannot be loaded.
     """
-    if verify is False:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    bundle = verify if isinstance(verify, str) else requests.utils.DEFAULT_CA_BUNDLE_PATH
     try:
-        if os.path.isdir(bundle):
-            return ssl.create_default_context(capath=bundle)
-        return ssl.create_default_context(cafile=bundle)
+        return transport.client_context(verify)
     except (OSError, ValueError) as error:
+        bundle = verify if isinstance(verify, str) else requests.utils.DEFAULT_CA_BUNDLE_PATH
         raise StreamSSLError(f"Cannot load the CA bundle {bundle!r} for the stream: "
                              f"{error}") from None
 
