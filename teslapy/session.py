@@ -81,9 +81,10 @@ def _with_slash(url: str) -> str:
 
 
 def region_url(region: str, kind: str) -> str:
-    """The ``kind`` host (sso, api, streaming) of ``region``, from the environment or Tesla's."""
+    """The ``kind`` host (sso, api, streaming) of ``region``: the environment's, the
+    package's 1.5 name for it (global only), or Tesla's."""
     env_name, default = REGION_HOSTS[region][kind]
-    return os.environ.get(env_name) or default
+    return _setting(None, env_name, default)
 
 
 def region_of(sso_base: str) -> str:
@@ -352,13 +353,9 @@ class Tesla(transport.Session):
         """Point the Owner API and streaming hosts the caller did not set at ``sso_base``'s region."""
         region = region_of(sso_base)
         if not self._fixed_hosts["api"]:
-            self.api_base_url = _with_slash(
-                region_url(region, "api") if region == "cn"
-                else _setting(None, API_BASE_URL_ENV, DEFAULT_API_BASE_URL))
+            self.api_base_url = _with_slash(region_url(region, "api"))
         if not self._fixed_hosts["streaming"]:
-            self.streaming_base_url = (
-                region_url(region, "streaming") if region == "cn"
-                else _setting(None, STREAMING_BASE_URL_ENV, DEFAULT_STREAMING_BASE_URL))
+            self.streaming_base_url = region_url(region, "streaming")
 
     def _known_sso_bases(self) -> List[str]:
         bases = [self.sso_base_url, region_url("global", "sso"), region_url("cn", "sso")]
