@@ -9,6 +9,8 @@ import teslapy
 from teslasim.server import running
 from teslasim.state import World
 
+from reliability import figures
+
 DEMO_EMAIL = "elon@tesla.com"
 DEMO_PASSWORD = "starship"
 ENV_NAMES = (
@@ -117,3 +119,23 @@ def tesla(make_tesla):
 
 def pytest_configure(config):
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+
+#: The reliability suite's figures as the reports bring them: what was measured -> figure.
+REPORTED_FIGURES: dict = {}
+
+
+def pytest_runtest_logreport(report):
+    for key, value in report.user_properties:
+        if key == figures.REPORT_KEY:
+            what, figure = value
+            REPORTED_FIGURES[what] = figure
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not REPORTED_FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    width = max(len(what) for what in REPORTED_FIGURES)
+    for what, figure in REPORTED_FIGURES.items():
+        terminalreporter.write_line(f"{what.ljust(width)}  {figure}")

@@ -1,4 +1,4 @@
-"""Fixtures of the reliability suite, and the table of figures it prints at the end.
+"""Fixtures of the reliability suite; its figures travel in the reports (see ``figures``).
 
 Every test here carries the ``reliability`` mark: ``pytest -m "not reliability"`` runs
 the rest of the suite alone (the reliability suite takes about a minute).
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .figures import FIGURES
+from . import figures
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -35,10 +35,10 @@ def worker_env(monkeypatch) -> dict:
     return env
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("reliability figures")
-    width = max(len(what) for what in FIGURES)
-    for what, figure in FIGURES.items():
-        terminalreporter.write_line(f"{what.ljust(width)}  {figure}")
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Attach the figures a test recorded to the report of its call."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        report.user_properties.extend((figures.REPORT_KEY, pair) for pair in figures.take())
