@@ -236,8 +236,8 @@ def test_a_server_that_never_answers_the_upgrade_times_out(serve, car):
         peer.linger()
 
     server = serve(silent)
-    with pytest.raises(streaming.StreamConnectTimeout, match="within 0.2 s") as caught:
-        _stream_from(server, car, retry=1, connect_timeout=0.2)
+    with pytest.raises(streaming.StreamConnectTimeout, match="within 0.1 s") as caught:
+        _stream_from(server, car, retry=1, connect_timeout=0.1)
     assert isinstance(caught.value, requests.ConnectTimeout)
     assert isinstance(caught.value, requests.Timeout)
     assert server.connections == 2 and server.subscriptions == []
@@ -334,8 +334,8 @@ def test_a_stall_after_subscribing_is_noticed_by_the_idle_watchdog(serve, car):
         peer.linger(pong=True)              # pongs keep the socket alive, no data comes
 
     server = serve(stall)
-    with pytest.raises(streaming.StreamStalledError, match="No message .* for 0.15 s") as caught:
-        _stream_from(server, car, retry=1, ping_interval=0.03, idle_timeout=0.15)
+    with pytest.raises(streaming.StreamStalledError, match="No message .* for 0.1 s") as caught:
+        _stream_from(server, car, retry=1, ping_interval=0.02, idle_timeout=0.1)
     assert isinstance(caught.value, requests.ReadTimeout)
     assert len(server.subscriptions) == 2   # reconnected once, then gave up
 
