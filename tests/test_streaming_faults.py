@@ -231,7 +231,10 @@ def _stream_from(server, car, **arguments):
 # -- connecting -----------------------------------------------------------------------
 
 def test_a_server_that_never_answers_the_upgrade_times_out(serve, car):
+    accepted = threading.Semaphore(0)
+
     def silent(peer):
+        accepted.release()
         peer.read_request()
         peer.linger()
 
@@ -240,6 +243,7 @@ def test_a_server_that_never_answers_the_upgrade_times_out(serve, car):
         _stream_from(server, car, retry=1, connect_timeout=0.1)
     assert isinstance(caught.value, requests.ConnectTimeout)
     assert isinstance(caught.value, requests.Timeout)
+    assert accepted.acquire(timeout=WAIT) and accepted.acquire(timeout=WAIT)  # both accepted
     assert server.connections == 2 and server.subscriptions == []
 
 
@@ -337,6 +341,7 @@ def test_a_stall_after_subscribing_is_noticed_by_the_idle_watchdog(serve, car):
     with pytest.raises(streaming.StreamStalledError, match="No message .* for 0.1 s") as caught:
         _stream_from(server, car, retry=1, ping_interval=0.02, idle_timeout=0.1)
     assert isinstance(caught.value, requests.ReadTimeout)
+    server.close()                          # its threads have read all the client sent
     assert len(server.subscriptions) == 2   # reconnected once, then gave up
 
 
