@@ -74,6 +74,7 @@ class Settings:
     owner_token_lifetime: int = 3888000     # Owner API token from oauth/token (45 days)
     refresh_grace_period: float = 30.0      # a used refresh token still works this long
     stream_idle_timeout: float = 10.0       # streaming: data:error after this long unchanged
+    stream_poll_interval: float = 0.5       # streaming: seconds between looks at the car
     vehicle_idle_sleep: float = 900.0       # an online, parked car falls asleep when unpolled
     auth_code_lifetime: float = 600.0       # SSO authorization code, seconds
     mfa_max_attempts: int = 5               # wrong passcodes before a transaction is locked

@@ -22,6 +22,8 @@ from teslapy import streaming
 
 RECORD = "1569952097456,0,6963.1,44,12,240,52.531951,6.156999,-3,P,99,78,240"
 QUICK = streaming.Backoff(first=0.001, cap=0.01, seed=1)       # restarts without waiting
+QUICK_POLL = 0.05       # seconds between the simulator's looks at a streamed car
+QUICK_IDLE = 0.05       # the simulator ends a subscription this long after the last change
 INT_FIELDS = ("timestamp", "speed", "soc", "elevation", "est_heading", "power", "range",
               "est_range", "heading")
 FLOAT_FIELDS = ("odometer", "est_lat", "est_lng")
@@ -206,11 +208,12 @@ def test_update_values_of_any_bytes_decode_as_the_json_parser_would(raw):
 
 
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
-                     lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+                     lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(st.text(), inner, max_size=4),
                      max_leaves=20)
 
 
-@given(st.dictionaries(st.text(), _json))
+@given(st.dictionaries(st.text(), _json, max_size=4))
 def test_json_objects_decode_to_themselves(message):
     assert streaming.parse_message(json.dumps(message).encode()) == message
 
@@ -276,7 +279,8 @@ class _Stop(Exception):
     """Raised by a test callback to leave the stream."""
 
 
-def test_stream_of_a_driving_car_delivers_updates_until_ctrl_c(tesla, caplog):
+def test_stream_of_a_driving_car_delivers_updates_until_ctrl_c(tesla, world, caplog):
+    world.settings.stream_poll_interval = QUICK_POLL
     car = _vehicle(tesla, "Road Runner")
     received = []
 
@@ -307,7 +311,7 @@ def test_stream_of_a_driving_car_delivers_updates_until_ctrl_c(tesla, caplog):
 
 
 def test_parked_car_stream_ends_normally_when_tesla_ends_it(tesla, world):
-    world.settings.stream_idle_timeout = 0.3
+    world.settings.stream_idle_timeout = QUICK_IDLE
     car = _vehicle(tesla, "Tim's Tesla")
     received = []
     car.stream(received.append)         # returns by itself: vehicle_disconnected
@@ -317,7 +321,7 @@ def test_parked_car_stream_ends_normally_when_tesla_ends_it(tesla, world):
 
 
 def test_retry_subscribes_again_on_the_same_socket(tesla, sim, world):
-    world.settings.stream_idle_timeout = 0.2
+    world.settings.stream_idle_timeout = QUICK_IDLE
     connections = sim.faults.add(service="streaming", status=None, times=None)
     car = _vehicle(tesla, "Tim's Tesla")
     received = []
@@ -327,7 +331,7 @@ def test_retry_subscribes_again_on_the_same_socket(tesla, sim, world):
 
 
 def test_indefinitely_restarts_past_the_retry_count_until_ctrl_c(tesla, world):
-    world.settings.stream_idle_timeout = 0.1
+    world.settings.stream_idle_timeout = QUICK_IDLE
     car = _vehicle(tesla, "Tim's Tesla")
     received = []
 
@@ -360,7 +364,7 @@ def test_a_refused_upgrade_is_an_http_error_and_retry_reconnects(tesla, sim):
 
 
 def test_a_refused_token_is_renewed_before_subscribing_again(tesla, world, caplog):
-    world.settings.stream_idle_timeout = 0.3
+    world.settings.stream_idle_timeout = QUICK_IDLE
     car = _vehicle(tesla, "Tim's Tesla")
     stale = tesla.token["access_token"]
     world.expire_bearers()              # the client still believes its token is valid
@@ -384,7 +388,7 @@ def test_a_refused_token_without_restarts_left_is_a_subscription_error(tesla, wo
 
 
 def test_asleep_car_streams_nothing_and_stays_asleep(tesla, world):
-    world.settings.stream_idle_timeout = 0.3
+    world.settings.stream_idle_timeout = QUICK_IDLE
     car = _vehicle(tesla, "Nikola")
     received = []
     car.stream(received.append)

@@ -231,15 +231,19 @@ def _stream_from(server, car, **arguments):
 # -- connecting -----------------------------------------------------------------------
 
 def test_a_server_that_never_answers_the_upgrade_times_out(serve, car):
+    accepted = threading.Semaphore(0)
+
     def silent(peer):
+        accepted.release()
         peer.read_request()
         peer.linger()
 
     server = serve(silent)
-    with pytest.raises(streaming.StreamConnectTimeout, match="within 0.5 s") as caught:
-        _stream_from(server, car, retry=1)
+    with pytest.raises(streaming.StreamConnectTimeout, match="within 0.1 s") as caught:
+        _stream_from(server, car, retry=1, connect_timeout=0.1)
     assert isinstance(caught.value, requests.ConnectTimeout)
     assert isinstance(caught.value, requests.Timeout)
+    assert accepted.acquire(timeout=WAIT) and accepted.acquire(timeout=WAIT)  # both accepted
     assert server.connections == 2 and server.subscriptions == []
 
 
@@ -249,11 +253,11 @@ def test_a_trickled_upgrade_reply_cannot_stretch_the_connect_timeout(serve, car)
         peer.conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nX-Slow: ")
         while True:                         # each byte well within the read timeout
             peer.conn.sendall(b"z")
-            time.sleep(0.05)
+            time.sleep(0.02)
 
     server = serve(trickle)
-    with pytest.raises(streaming.StreamConnectTimeout):
-        _stream_from(server, car)
+    with pytest.raises(streaming.StreamConnectTimeout, match="within 0.2 s"):
+        _stream_from(server, car, connect_timeout=0.2)
     assert server.subscriptions == []
 
 
@@ -314,7 +318,7 @@ def test_a_ws_host_that_is_not_loopback_never_sees_a_connection(serve, car):
     if address.startswith("127."):
         pytest.skip("this machine has no address outside loopback")
     listener = socket.create_server((address, 0))
-    listener.settimeout(0.5)
+    listener.settimeout(0.1)        # a connection made before stream() raised is queued already
     car.tesla.streaming_base_url = f"ws://{address}:{listener.getsockname()[1]}/streaming/"
     try:
         with pytest.raises(ValueError, match="clear text"):
@@ -334,9 +338,10 @@ def test_a_stall_after_subscribing_is_noticed_by_the_idle_watchdog(serve, car):
         peer.linger(pong=True)              # pongs keep the socket alive, no data comes
 
     server = serve(stall)
-    with pytest.raises(streaming.StreamStalledError, match="No message .* for 0.5 s") as caught:
-        _stream_from(server, car, retry=1)
+    with pytest.raises(streaming.StreamStalledError, match="No message .* for 0.1 s") as caught:
+        _stream_from(server, car, retry=1, ping_interval=0.02, idle_timeout=0.1)
     assert isinstance(caught.value, requests.ReadTimeout)
+    server.close()                          # its threads have read all the client sent
     assert len(server.subscriptions) == 2   # reconnected once, then gave up
 
 
@@ -352,8 +357,10 @@ def test_a_server_that_never_pongs_is_noticed_by_the_ping_timeout(serve, car):
                 pings.append(payload)
 
     server = serve(deaf)
-    with pytest.raises(streaming.StreamStalledError, match="No pong within 0.2 s"):
-        _stream_from(server, car, ping_timeout=0.2, idle_timeout=30, ping_payload="are you there")
+    with pytest.raises(streaming.StreamStalledError, match="No pong within 0.1 s"):
+        _stream_from(server, car, ping_interval=0.03, ping_timeout=0.1, idle_timeout=30,
+                     ping_payload="are you there")
+    server.close()                          # its thread has read every ping the client sent
     assert pings and set(pings) == {b"are you there"}
 
 
@@ -521,7 +528,8 @@ def test_any_server_behaviour_ends_in_a_return_or_a_documented_error(serve, car,
         peer.linger()
 
     server = serve(behave)
-    quick = {**FAST, "connect_timeout": 0.3, "ping_timeout": 0.2, "idle_timeout": 0.2}
+    quick = {**FAST, "connect_timeout": 0.3, "ping_interval": 0.02, "ping_timeout": 0.1,
+             "idle_timeout": 0.06}
     try:
         _stream_from(server, car, retry=retry, **quick)
     except streaming.StreamError as error:

@@ -8,9 +8,10 @@ Protocol (text frames of JSON):
   a bad token gives ``data:error`` ``client_error`` ``Can't validate token. ``, a tag
   that is not one of the account's cars ``client_error`` as well, an offline car
   ``vehicle_error``;
-* while subscribed, the car is looked at every :data:`POLL_INTERVAL` seconds (which
-  moves a driving car); an online car's record is sent at once and then whenever it
-  changes, as ``data:update`` with ``value`` = timestamp (ms) plus the columns;
+* while subscribed, the car is looked at every ``world.settings.stream_poll_interval``
+  seconds (:data:`POLL_INTERVAL` unless set; each look moves a driving car); an online
+  car's record is sent at once and then whenever it changes, as ``data:update`` with
+  ``value`` = timestamp (ms) plus the columns;
 * exactly ``world.settings.stream_idle_timeout`` seconds after the last change (or
   the subscription, as an asleep car never changes) the server sends ``data:error`` ``vehicle_disconnected`` and
   the subscription ends; the socket stays open and a new subscribe starts again;
@@ -37,11 +38,12 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from teslasim.drive import elevation_metres
-from teslasim.state import VehicleState, World
+from teslasim.state import Settings, VehicleState, World
 
 logger = logging.getLogger(__name__)
 
-POLL_INTERVAL = 0.5
+#: Seconds between looks at a subscribed car, unless the world's settings say otherwise.
+POLL_INTERVAL = Settings.stream_poll_interval
 COLUMNS = ("speed", "odometer", "soc", "elevation", "est_heading", "est_lat", "est_lng",
            "power", "shift_state", "range", "est_range", "heading")
 HELLO = {"msg_type": "control:hello", "connection_timeout": 0}
@@ -119,6 +121,11 @@ class StreamSession:
     @property
     def world(self) -> World:
         return self.websocket.app.state.world
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds until the next look at the car, as the world's settings say now."""
+        return self.world.settings.stream_poll_interval
 
     async def send(self, message: dict) -> None:
         await self.websocket.send_text(json.dumps(message))
@@ -217,7 +224,7 @@ async def stream(websocket: WebSocket) -> None:
     try:
         await session.send(HELLO)
         receiving = asyncio.ensure_future(websocket.receive())
-        next_poll = time.monotonic() + POLL_INTERVAL
+        next_poll = time.monotonic() + session.poll_interval
         while True:
             due = session.next_check(next_poll)
             done, _ = await asyncio.wait({receiving}, timeout=max(0.0, due - time.monotonic()))
@@ -235,7 +242,7 @@ async def stream(websocket: WebSocket) -> None:
                         await websocket.close(close_code)
                         break
             if time.monotonic() >= due:
-                next_poll = time.monotonic() + POLL_INTERVAL
+                next_poll = time.monotonic() + session.poll_interval
                 await session.poll()
     except (WebSocketDisconnect, ConnectionError):
         logger.debug("streaming client went away")

@@ -4,13 +4,12 @@ from __future__ import annotations
 import ast
 import json
 import logging
-import time
 
 import pytest
 import websocket
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from teslasim.routes.streaming import COLUMNS, MAX_MESSAGE_CHARS, POLL_INTERVAL
+from teslasim.routes.streaming import COLUMNS, MAX_MESSAGE_CHARS
 
 EMAIL = "elon@tesla.com"
 TIMS_TESLA = "1234567890"          # online, parked, charging
@@ -20,11 +19,19 @@ OTHER_ACCOUNTS_CAR = "4567890123"
 CN_EMAIL = "cn@tesla.cn"
 SHANGHAI_EXPRESS = "5678901234"    # the China account's car, online
 WAIT = 10                          # seconds a test waits for a frame before failing
+QUICK_POLL = 0.05                  # seconds between the server's looks at the car, in tests
+QUICK_IDLE = 0.2                   # idle end after some quick looks that found no change
 
 
 @pytest.fixture
 def token(world):
     return world.issue_bearer(EMAIL, "owner", 3600)
+
+
+@pytest.fixture
+def quick_polls(world):
+    """The server looks at a subscribed car every :data:`QUICK_POLL` seconds."""
+    world.settings.stream_poll_interval = QUICK_POLL
 
 
 @pytest.fixture
@@ -87,7 +94,7 @@ def test_hello_on_connect(connect):
     _hello(connect())
 
 
-def test_a_driving_car_streams_changing_records(connect, token):
+def test_a_driving_car_streams_changing_records(connect, token, quick_polls):
     ws = _subscribed(connect, token, ROAD_RUNNER)
     records = []
     while len(records) < 3:
@@ -113,8 +120,9 @@ def test_a_driving_car_streams_changing_records(connect, token):
     assert records[0]["odometer"] <= records[2]["odometer"]
 
 
-def test_a_parked_car_sends_its_record_then_disconnects_when_idle(connect, token, world):
-    world.settings.stream_idle_timeout = 0.6
+def test_a_parked_car_sends_its_record_then_disconnects_when_idle(connect, token, world,
+                                                                  quick_polls):
+    world.settings.stream_idle_timeout = QUICK_IDLE
     ws = _subscribed(connect, token, TIMS_TESLA)
     update = _receive(ws)
     assert update["msg_type"] == "data:update"
@@ -131,8 +139,8 @@ def test_a_parked_car_sends_its_record_then_disconnects_when_idle(connect, token
     assert _receive(ws)["error_type"] == "vehicle_disconnected"
 
 
-def test_a_car_that_stops_driving_goes_quiet(connect, token, world):
-    world.settings.stream_idle_timeout = 0.6
+def test_a_car_that_stops_driving_goes_quiet(connect, token, world, quick_polls):
+    world.settings.stream_idle_timeout = QUICK_IDLE
     ws = _subscribed(connect, token, ROAD_RUNNER)
     last = _parse(_receive(ws)["value"])
     assert last["shift_state"] == "D"
@@ -148,8 +156,8 @@ def test_a_car_that_stops_driving_goes_quiet(connect, token, world):
     assert last["shift_state"] == "P" and last["speed"] is None
 
 
-def test_an_asleep_car_sends_no_update(connect, token, world):
-    world.settings.stream_idle_timeout = 0.6
+def test_an_asleep_car_sends_no_update(connect, token, world, quick_polls):
+    world.settings.stream_idle_timeout = QUICK_IDLE
     ws = _subscribed(connect, token, NIKOLA)
     assert _receive(ws) == {"msg_type": "data:error", "tag": NIKOLA,
                             "error_type": "vehicle_disconnected", "value": "disconnected"}
@@ -185,20 +193,20 @@ def test_a_tag_that_is_not_one_of_the_accounts_cars_gives_an_error(connect, toke
     assert message["tag"] == tag and message["value"]
 
 
-def test_unsubscribe_stops_the_updates(connect, token):
+def test_unsubscribe_stops_the_updates(connect, token, quick_polls):
     ws = _subscribed(connect, token, ROAD_RUNNER)
     assert _receive(ws)["msg_type"] == "data:update"
     ws.send(json.dumps({"msg_type": "data:unsubscribe", "tag": ROAD_RUNNER}))
     ws.send("first marker")             # answered with an error frame, in order
     while _receive(ws)["msg_type"] == "data:update":
         pass                            # updates sent before the unsubscribe arrived
-    deadline = time.monotonic() + 3 * POLL_INTERVAL
-    while time.monotonic() < deadline:  # several polls pass without an update
-        ws.send("marker")
+    witness = _subscribed(connect, token, ROAD_RUNNER)
+    for _ in range(4):                  # the record on subscribing, then three polls
+        assert _receive(witness)["msg_type"] == "data:update"
+        ws.send("marker")               # an update would come before the marker's answer
         message = _receive(ws)
         assert message["msg_type"] == "data:error", message
         assert message["error_type"] == "client_error"
-        time.sleep(0.05)
 
 
 def test_abrupt_disconnects_leave_the_server_healthy(connect, token, caplog):
