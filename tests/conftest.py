@@ -4,12 +4,18 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 import teslapy
 from teslasim.server import running
 from teslasim.state import World
 
 from reliability import figures
+
+#: No time limit per example: a check that an example ran fast would be a timed assertion,
+#: and the tests share the machine's cores with each other.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 DEMO_EMAIL = "elon@tesla.com"
 DEMO_PASSWORD = "starship"
