@@ -20,6 +20,11 @@ unlimited). What it does, in order:
   (``{"response": null, "error": "Service Unavailable", "error_description": ""}``);
   ``headers`` adds response headers (e.g. ``{"Retry-After": "3"}``);
 - ``status=None`` and no drop: the request goes on to the service after the delay.
+
+Two opt-ins let a test wait on events instead of sleeping: ``fault.release()`` ends the
+delay of the requests held in it now (and skips it for later ones), and
+``fault.wait_served(timeout)`` returns once the service has finished every request the
+fault let through, or a given number of them (``fault.served`` counts them).
 """
 from __future__ import annotations
 
@@ -37,7 +42,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Fault:
-    """One planned fault; ``hits`` counts the requests it has answered."""
+    """One planned fault; ``hits`` counts the requests it has answered.
+
+    ``served`` counts the requests it let through (``status=None``, no drop) that the
+    service has finished with.
+    """
 
     service: Optional[str]
     path: str
@@ -49,9 +58,52 @@ class Fault:
     drop: bool
     headers: dict = field(default_factory=dict)
     hits: int = 0
+    served: int = 0
 
     def __post_init__(self) -> None:
         self._pattern = re.compile(self.path)
+        self._changed = threading.Condition()
+        self._released = False
+        self._held: list = []           # (loop, asyncio.Event) of each request in its delay
+
+    def release(self) -> None:
+        """End the delay of every request held in it now; later requests are not delayed."""
+        with self._changed:
+            self._released = True
+            held, self._held = self._held, []
+        for loop, event in held:
+            loop.call_soon_threadsafe(event.set)
+
+    def wait_served(self, timeout: float, count: Optional[int] = None) -> bool:
+        """For a fault that lets requests through: wait until the service has finished
+        ``count`` of them (default: every request it took, ``served == hits``); False
+        after ``timeout`` seconds."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self.served >= (self.hits if count is None else count), timeout)
+
+    async def hold(self) -> None:
+        """Wait out ``delay`` seconds, or less if :meth:`release` is called meanwhile."""
+        released = asyncio.Event()
+        entry = (asyncio.get_running_loop(), released)
+        with self._changed:
+            if self._released:
+                return
+            self._held.append(entry)
+        try:
+            await asyncio.wait_for(released.wait(), self.delay)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            with self._changed:
+                if entry in self._held:
+                    self._held.remove(entry)
+
+    def finished_one(self) -> None:
+        """Count a request let through as served by the service."""
+        with self._changed:
+            self.served += 1
+            self._changed.notify_all()
 
     @property
     def exhausted(self) -> bool:
@@ -141,7 +193,7 @@ class FaultMiddleware:
         logger.info("fault on %s %s %s: status=%s drop=%s delay=%s", self.service, method,
                     scope["path"], fault.status, fault.drop, fault.delay)
         if fault.delay:
-            await asyncio.sleep(fault.delay)
+            await fault.hold()
         if scope["type"] == "websocket":
             if fault.drop or fault.status is not None:
                 await send({"type": "websocket.close", "code": 1011})
@@ -153,7 +205,10 @@ class FaultMiddleware:
         elif fault.status is not None:
             await _send_fault_response(fault, send)
             return
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            fault.finished_one()
 
 
 async def _send_fault_response(fault: Fault, send) -> None:
