@@ -4,7 +4,8 @@ Run as ``python -m reliability.save_forker CACHE_FILE``; it reads one command a 
 
 * ``seed``: save an entry for each of ``ACCOUNTS`` once; answers ``seeded``.
 * ``fork N``: fork a child that saves one of ``ACCOUNTS`` after the other, its tokens
-  numbered from ``N`` up, until it is killed; answers the child's pid.
+  numbered from ``N`` up, until it is killed; answers the child's pid once the child
+  is about to start its first save.
 * ``kill PID``: kill the child with SIGKILL and wait until it is gone; answers ``killed``.
 
 At the end of its input it kills the children still running.
@@ -37,8 +38,11 @@ def save(tesla: teslapy.Tesla, number: int) -> None:
     tesla._save_cache()             # what every refresh does with new tokens
 
 
-def save_until_killed(cache_file: str, first: int) -> None:
+def save_until_killed(cache_file: str, first: int, saving: int) -> None:
+    """Save until killed; one byte written to the pipe ``saving`` tells the first save starts."""
     sessions = [teslapy.Tesla(email, cache_file=cache_file) for email in ACCOUNTS]
+    os.write(saving, b".")
+    os.close(saving)
     for number in itertools.count(first):
         save(sessions[number % len(sessions)], number)
 
@@ -53,13 +57,18 @@ def main(cache_file: str) -> None:
                     save(tesla, number)
             print("seeded", flush=True)
         elif command == "fork":
+            started, saving = os.pipe()
             pid = os.fork()
             if pid == 0:
                 try:
-                    save_until_killed(cache_file, int(argument))
+                    os.close(started)
+                    save_until_killed(cache_file, int(argument), saving)
                 finally:
                     os._exit(1)
             children.add(pid)
+            os.close(saving)
+            os.read(started, 1)         # the child saves from now on
+            os.close(started)
             print(pid, flush=True)
         elif command == "kill":
             kill(int(argument))
