@@ -2,8 +2,8 @@
 
 Run as a process (``python -m reliability.rotation CONFIG``) it builds its session from
 the JSON ``CONFIG``, prints ``ready``, waits for a line ``go <epoch seconds>`` on stdin,
-calls until that moment and prints its tally as one JSON line. Threads call
-:func:`call_until` directly.
+calls until that moment or until the next line (``stop``) and prints its tally as one
+JSON line. Threads call :func:`call_until` directly.
 
 ``CONFIG``: ``{"email", "hosts": {sso_base_url, api_base_url}, "verify": bool or CA
 path, "cache_file": path or null, "store": directory of a SharedStore or null}``.
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import teslapy
 
@@ -33,10 +34,12 @@ def session(config: Dict[str, Any]) -> teslapy.Tesla:
     return teslapy.Tesla(config["email"], **options)
 
 
-def call_until(tesla: teslapy.Tesla, until: float) -> Dict[str, Any]:
-    """Call ``PRODUCT_LIST`` until ``until``; the tally: calls, failures, tokens sent."""
+def call_until(tesla: teslapy.Tesla, until: float,
+               stop: Optional[threading.Event] = None) -> Dict[str, Any]:
+    """Call ``PRODUCT_LIST`` until ``until`` or ``stop`` is set; the tally: calls,
+    failures, tokens sent."""
     calls, failures, tokens = 0, [], set()
-    while time.time() < until:
+    while time.time() < until and not (stop is not None and stop.is_set()):
         calls += 1
         try:
             tesla.api("PRODUCT_LIST")
@@ -53,7 +56,9 @@ def main(argv: list) -> int:
         print("ready", flush=True)
         command, until = sys.stdin.readline().split()
         assert command == "go"
-        tally = call_until(tesla, float(until))
+        stop = threading.Event()
+        threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+        tally = call_until(tesla, float(until), stop)
     print(json.dumps(tally), flush=True)
     return 0
 

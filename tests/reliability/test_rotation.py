@@ -1,12 +1,12 @@
 """One refresh per expiry when clients share a cache and refresh tokens are single use.
 
-Eight clients (processes, or threads in one process) call the Owner API of the
-simulator for a few seconds while access tokens live ``LIFETIME`` seconds, so they
-expire again and again during the run; no client knows the password. The simulator
-refuses a refresh token used before (the 2021 rules without their grace period, or the
-2026 rules), so two clients refreshing the same token would show as a refused
-request and a failed call. What the simulator saw is counted: every request to its
-token endpoint, every token it minted, every refresh token it issued.
+Eight clients (processes, or threads in one process) call the Owner API of the simulator
+while access tokens live ``LIFETIME`` seconds, until tokens have expired ``EXPIRIES``
+times; no client knows the password. The simulator refuses a refresh token used before
+(the 2021 rules without their grace period, or the 2026 rules), so two clients
+refreshing the same token would show as a refused request and a failed call. What the
+simulator saw is counted: every request to its token endpoint, every token it minted,
+every refresh token it issued.
 """
 from __future__ import annotations
 
@@ -24,9 +24,15 @@ from .stores import SharedStore
 EMAIL = "elon@tesla.com"
 PASSWORD = "starship"
 CLIENTS = 8
-#: Seconds an access token lives, and seconds the clients call: several expiries.
+#: Seconds an access token lives: teslapy renews it in the last tenth of its life,
+#: counted from ``created_at`` in whole seconds, so about once a second.
 LIFETIME = 2
-RUN = 5.0
+#: A run lasts until the simulator has answered ``EXPIRIES`` token requests, then
+#: ``AFTER`` seconds more, in which every client goes on with the last token; at most
+#: ``LIMIT`` seconds (tokens that do not expire then fail the checks).
+EXPIRIES = 2
+AFTER = 0.5
+LIMIT = 20.0
 #: A token is renewed in the last quarter of its life at the earliest (teslapy: the last
 #: tenth), plus the second ``created_at`` may lose by being whole seconds.
 EARLIEST_RENEWAL = 0.25 * LIFETIME + 1.0
@@ -57,19 +63,30 @@ def hosts(sim) -> dict:
     return {"sso_base_url": sim.urls["sso_base_url"], "api_base_url": sim.urls["api_base_url"]}
 
 
-def run_processes(config: dict, env: dict) -> list:
-    """Start ``CLIENTS`` processes, let them call for ``RUN`` seconds together; their tallies."""
+def run(counters: Counters) -> None:
+    """Return when the clients should stop: ``AFTER`` seconds after the simulator has
+    answered ``EXPIRIES`` token requests, or after ``LIMIT`` seconds."""
+    counters.token_requests.wait_served(LIMIT, count=EXPIRIES)
+    time.sleep(AFTER)
+
+
+def run_processes(config: dict, env: dict, counters: Counters) -> list:
+    """Start ``CLIENTS`` processes, let them call together for a run; their tallies."""
     command = [sys.executable, "-m", "reliability.rotation", json.dumps(config)]
     workers = [subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True) for _ in range(CLIENTS)]
     try:
         for worker in workers:
             assert worker.stdout.readline().strip() == "ready", worker.communicate(timeout=30)[1]
-        until = time.time() + RUN
+        until = time.time() + 2 * LIMIT             # should no stop come
         for worker in workers:
             worker.stdin.write(f"go {until}\n")
             worker.stdin.flush()
-        outputs = [worker.communicate(timeout=RUN + 60) for worker in workers]
+        run(counters)
+        for worker in workers:
+            worker.stdin.write("stop\n")
+            worker.stdin.flush()
+        outputs = [worker.communicate(timeout=60) for worker in workers]
     finally:
         for worker in workers:
             if worker.poll() is None:
@@ -79,17 +96,19 @@ def run_processes(config: dict, env: dict) -> list:
     return [json.loads(out.splitlines()[-1]) for out, _ in outputs]
 
 
-def run_threads(sessions: list) -> list:
-    """``CLIENTS`` threads over ``sessions`` (several threads per session) for ``RUN`` seconds."""
+def run_threads(sessions: list, counters: Counters) -> list:
+    """``CLIENTS`` threads over ``sessions`` (several threads per session) for a run."""
     tallies: list = []
-    until = time.time() + RUN
+    until, stop = time.time() + 2 * LIMIT, threading.Event()
     threads = [threading.Thread(target=lambda tesla=sessions[index % len(sessions)]:
-                                tallies.append(rotation.call_until(tesla, until)))
+                                tallies.append(rotation.call_until(tesla, until, stop)))
                for index in range(CLIENTS)]
     for thread in threads:
         thread.start()
+    run(counters)
+    stop.set()
     for thread in threads:
-        thread.join(RUN + 60)
+        thread.join(60)
     assert len(tallies) == CLIENTS
     return tallies
 
@@ -122,7 +141,7 @@ def test_eight_processes_sharing_the_cache_file_refresh_once_per_expiry(sim, tmp
         first.fetch_token()
     counters = Counters(sim)
     tallies = run_processes({"email": EMAIL, "hosts": hosts(sim), "cache_file": cache_file},
-                            worker_env)
+                            worker_env, counters)
     check_one_refresh_per_expiry(counters, tallies, "8 processes, one cache file (2021, no grace)")
 
 
@@ -134,7 +153,7 @@ def test_eight_processes_sharing_a_custom_store_refresh_once_per_expiry(sim_2026
         first.refresh_token(refresh_token=sim.refresh_token_for(EMAIL))
     counters = Counters(sim)
     config = {"email": EMAIL, "hosts": hosts(sim), "verify": sim.ca_file, "store": str(tmp_path)}
-    tallies = run_processes(config, worker_env)
+    tallies = run_processes(config, worker_env, counters)
     check_one_refresh_per_expiry(counters, tallies, "8 processes, custom store + cache_lock (2026)")
 
 
@@ -148,7 +167,7 @@ def test_eight_threads_in_one_process_refresh_once_per_expiry(sim_2026, tmp_path
     counters = Counters(sim)
     sessions = [rotation.session(config) for _ in range(CLIENTS // 2)]
     try:
-        tallies = run_threads(sessions)
+        tallies = run_threads(sessions, counters)
     finally:
         for tesla in sessions:
             tesla.close()
