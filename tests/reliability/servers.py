@@ -300,18 +300,26 @@ class Http2Server:
 
 
 def trickling_app(gap: float = TICK):
-    """An ASGI app answering every request 200, its body one byte every ``gap`` seconds."""
+    """An ASGI app answering every request 200, its body one byte every ``gap`` seconds,
+    until the client leaves."""
     import asyncio
+
+    async def client_left(receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
 
     async def app(scope, receive, send) -> None:
         if scope["type"] != "http":
             return
+        left = asyncio.ensure_future(client_left(receive))
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"application/json")]})
         try:
-            while True:
+            while not left.done():
                 await send({"type": "http.response.body", "body": b" ", "more_body": True})
-                await asyncio.sleep(gap)
+                await asyncio.wait({left}, timeout=gap)
         except Exception:  # noqa: BLE001 - the client left or the server stops
             return
+        finally:
+            left.cancel()
     return app
