@@ -10,6 +10,7 @@ every refresh token it issued.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -84,8 +85,9 @@ def run_processes(config: dict, env: dict, counters: Counters) -> list:
             worker.stdin.flush()
         run(counters)
         for worker in workers:
-            worker.stdin.write("stop\n")
-            worker.stdin.flush()
+            with contextlib.suppress(BrokenPipeError):     # ended: its error shows below
+                worker.stdin.write("stop\n")
+                worker.stdin.flush()
         outputs = [worker.communicate(timeout=60) for worker in workers]
     finally:
         for worker in workers:
