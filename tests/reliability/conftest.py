@@ -1,7 +1,7 @@
 """Fixtures of the reliability suite; its figures travel in the reports (see ``figures``).
 
 Every test here carries the ``reliability`` mark: ``pytest -m "not reliability"`` runs
-the rest of the suite alone (the reliability suite takes about a minute).
+the rest of the suite alone.
 """
 from __future__ import annotations
 

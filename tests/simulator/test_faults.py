@@ -1,6 +1,9 @@
 """Planned faults: statuses, bodies, delays, dropped connections, counting, scoping."""
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import requests
 
@@ -75,3 +78,21 @@ def test_bad_fault_plans_are_refused(sim, kwargs):
     with pytest.raises(ValueError):
         sim.faults.add(**kwargs)
     assert sim.faults.faults == []
+
+
+def test_a_released_delay_lets_the_held_request_through_and_its_serving_is_awaited(sim, status_url):
+    fault = sim.faults.add(path=r"^/status$", status=None, delay=60, times=None)
+    replies: list = []
+    caller = threading.Thread(target=lambda: replies.append(requests.get(status_url, timeout=30)))
+    caller.start()
+    deadline = time.monotonic() + 30
+    while fault.hits == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not fault.wait_served(0.2, count=1)            # held in its 60 s delay
+    assert fault.hits == 1 and fault.served == 0 and replies == []
+    fault.release()
+    assert fault.wait_served(30, count=1)
+    caller.join(30)
+    assert replies[0].text == "ok" and fault.served == 1
+    assert requests.get(status_url, timeout=30).text == "ok"    # later ones are not delayed
+    assert fault.wait_served(30, count=2) and fault.hits == 2
