@@ -4,13 +4,13 @@ from __future__ import annotations
 import gc
 import json
 import os
+import select
 import shutil
 import stat
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -28,23 +28,27 @@ SOLO_SECRET = "GEZDGNBVGY3TQOJQ"
 
 @pytest.fixture(scope="module")
 def display():
-    """A private Xvfb display for this module."""
+    """A private Xvfb display for this module. Xvfb takes a free display number itself
+    and says which once it accepts connections (-displayfd), so test processes side by
+    side never share a display."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
-    number = next(n for n in range(90, 190)
-                  if not os.path.exists("/tmp/.X11-unix/X%d" % n)
-                  and not os.path.exists("/tmp/.X%d-lock" % n))
-    name = ":%d" % number
-    server = subprocess.Popen([xvfb, name, "-screen", "0", "1400x1000x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket_path = Path("/tmp/.X11-unix/X%d" % number)
-    deadline = time.monotonic() + 20
-    while not socket_path.exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
+    read_end, write_end = os.pipe()
+    try:
+        server = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0",
+                                   "1400x1000x24", "-nolisten", "tcp"], pass_fds=(write_end,),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip() if select.select(
+            [announced], [], [], 20)[0] else ""
+    if not number.isdigit():
+        server.kill()
+        server.wait(timeout=10)
+        pytest.skip("Xvfb did not start")
+    name = ":" + number
     previous = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = name
     yield name
@@ -793,8 +797,13 @@ def save_screenshot(app) -> None:
     root.update()
     box = (root.winfo_rootx(), 0,                     # from the top: the menu bar too
            root.winfo_rootx() + root.winfo_width(), root.winfo_rooty() + root.winfo_height())
+    shot = ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"])
     ARTIFACTS.mkdir(exist_ok=True)
-    ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"]).save(ARTIFACTS / "gui.png")
+    # Written whole under a name of this process's, then renamed: test runs side by side
+    # never leave a file holding parts of two screenshots.
+    part = ARTIFACTS / ("gui.png.%d" % os.getpid())
+    shot.save(part, format="PNG")
+    os.replace(part, ARTIFACTS / "gui.png")
 
 
 def test_gui_main_starts_in_demo_stops_on_ctrl_c_and_keeps_its_size(display, tmp_path):
