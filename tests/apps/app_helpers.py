@@ -214,9 +214,10 @@ def totp(secret: str, at: Optional[float] = None) -> str:
     return "%06d" % code
 
 
-def closed_port_url() -> str:
-    """An http URL on loopback where nothing listens."""
+@contextlib.contextmanager
+def closed_port_url() -> Iterator[str]:
+    """An http URL on loopback where nothing listens: its port stays bound (not listening)
+    meanwhile, so no other process can take it and every connection is refused."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return "http://127.0.0.1:%d/" % port
+        yield "http://127.0.0.1:%d/" % sock.getsockname()[1]

@@ -505,8 +505,15 @@ def test_mfa_with_wrong_passcode(account):
     assert wrong not in result.stderr
 
 
-def test_network_down(monkeypatch):
-    down = closed_port_url()
+@pytest.fixture
+def refused_url():
+    """An http URL on loopback that refuses every connection, for the test's length."""
+    with closed_port_url() as url:
+        yield url
+
+
+def test_network_down(monkeypatch, refused_url):
+    down = refused_url
     monkeypatch.setenv("TESLAPY_SSO_BASE_URL", down)
     monkeypatch.setenv("TESLAPY_API_BASE_URL", down)
     result = cli("-e", DEMO_EMAIL, "-p", DEMO_PASSWORD, "-l")
@@ -516,9 +523,9 @@ def test_network_down(monkeypatch):
     assert "authorize" not in line          # no request URL (it holds the login state)
 
 
-def test_proxy_is_used(account, monkeypatch):
+def test_proxy_is_used(account, monkeypatch, refused_url):
     monkeypatch.setenv("NO_PROXY", "")
-    assert_clean_failure(account("-l", "--proxy", closed_port_url()), ExitCode.NETWORK,
+    assert_clean_failure(account("-l", "--proxy", refused_url), ExitCode.NETWORK,
                          "Cannot reach")
 
 
