@@ -123,6 +123,18 @@ class LoginScript(Recorder):
         return totp(self.current[2])
 
 
+def close(app) -> None:
+    """Quit the app and wait for its worker thread to end, holding the worker and the root
+    meanwhile: what the thread leaves behind is then freed here, on the main thread. (The
+    app's quit lets the thread end on its own; had it held the last reference to the
+    root, Tcl would abort when the thread let go of it.)"""
+    worker, root = app.worker, app.root
+    app.quit()
+    worker.thread.join(timeout=WAIT_LIMIT)
+    assert not worker.thread.is_alive(), "the app's worker thread did not end"
+    del worker, root
+
+
 @pytest.fixture
 def app(display):
     from teslapy_apps.gui import App
@@ -133,7 +145,7 @@ def app(display):
     application.recorder = recorder
     application.start()
     yield application
-    application.quit()
+    close(application)
 
 
 @pytest.fixture
@@ -154,7 +166,7 @@ def make_app(display, sim_env, tmp_path):
 
     yield make
     for application in made:
-        application.quit()
+        close(application)
 
 
 @pytest.fixture
@@ -368,7 +380,7 @@ def test_the_window_size_is_remembered_in_a_private_settings_file(display, tmp_p
     first = App(tk.Tk(), settings_file=settings)
     first.root.geometry("1000x600")
     first.root.update()
-    first.quit()
+    close(first)
     assert stat.S_IMODE(settings.stat().st_mode) == 0o600
     assert json.loads(settings.read_text()) == {"window": {"width": 1000, "height": 600}}
     second = App(tk.Tk(), settings_file=settings)
@@ -377,7 +389,7 @@ def test_the_window_size_is_remembered_in_a_private_settings_file(display, tmp_p
         assert (second.root.winfo_width(), second.root.winfo_height()) == (1000, 600)
         assert second.status.get() == "Not logged in: App > Log in..."
     finally:
-        second.quit()
+        close(second)
 
 
 def test_a_settings_file_it_cannot_read_is_left_as_it_is(display, tmp_path, caplog):
@@ -387,7 +399,7 @@ def test_a_settings_file_it_cannot_read_is_left_as_it_is(display, tmp_path, capl
     settings.write_text('{"window": "huge"}')
     app = App(tk.Tk(), settings_file=settings)
     app.root.update()
-    app.quit()
+    close(app)
     assert settings.read_text() == '{"window": "huge"}'
     assert "Ignoring the window settings in %s ('window' is not an object)" % settings \
         in caplog.text
@@ -454,7 +466,7 @@ def test_the_demo_signs_in_to_other_demo_accounts_in_the_same_cloud(display):
         assert [(m.email, m.grant_type) for m in simulator.world.token_mints] == [
             ("elon@tesla.com", "refresh_token"), (MFA_EMAIL, "refresh_token")]
     finally:
-        app.quit()
+        close(app)
 
 
 def test_a_command_queued_before_switching_never_reaches_the_previous_car(make_app, sim):
