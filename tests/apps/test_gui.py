@@ -60,6 +60,19 @@ def display():
     server.wait(timeout=10)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def only_this_modules_objects_collected():
+    """Each app's quit collects the garbage in full (to free Tk objects on this thread):
+    meanwhile the objects older than this module (the test run's own) are frozen out of
+    those collections, which then cost what the apps made, not what the run holds.
+    Afterwards they are unfrozen and the garbage collected here, on the main thread."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+    gc.collect()
+
+
 class Recorder:
     """Stands in for the app's dialogs: records what is shown, answers from a script."""
 
