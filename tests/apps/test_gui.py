@@ -193,38 +193,70 @@ def app_2021(make_app):
     return application
 
 
+def waiting(root, kind, answered=()):
+    """The dialog of class ``kind`` over ``root`` that waits for the user (it holds the
+    grab: it is shown and its constructor is in its wait), else None; not one of
+    ``answered`` (Tk names)."""
+    return next((w for w in root.winfo_children() if isinstance(w, kind)
+                 and str(w) not in answered and w.grab_status()), None)
+
+
+def when_waiting(root, kind, action) -> None:
+    """Call ``action(dialog)`` once a dialog of class ``kind`` waits for the user."""
+    def look():
+        dialog = waiting(root, kind)
+        if dialog is None:
+            root.after(10, look)
+        else:
+            action(dialog)
+        del dialog
+
+    root.after(10, look)
+
+
 def answer_dialogs(root, kind, *actions) -> list:
     """Answer the next dialogs of class ``kind`` opened over ``root``, one action each
-    (called with the dialog); returns the Tk names of the dialogs answered so far (no
-    widget is kept: Tk objects must be freed on the main thread)."""
+    (called with the dialog once it waits for the user); returns the Tk names of the
+    dialogs answered so far (no widget is kept: Tk objects must be freed on the main
+    thread)."""
     answered = []
 
     def look():
-        dialog = next((w for w in root.winfo_children() if isinstance(w, kind)
-                       and str(w) not in answered and w.winfo_viewable()), None)
+        dialog = waiting(root, kind, answered)
         if dialog is not None:
             answered.append(str(dialog))
             actions[len(answered) - 1](dialog)
         del dialog
         if len(answered) < len(actions):
-            root.after(50, look)
+            root.after(10, look)
 
-    root.after(50, look)
+    root.after(10, look)
     return answered
 
 
 def pump(app, done) -> None:
-    """Run the Tk loop until ``done()`` holds (or fail after a generous limit)."""
+    """Run the Tk loop until ``done()`` holds (or fail after a generous limit), looking
+    after each event (the worker's results come on the app's 10 ms timer)."""
     deadline = time.monotonic() + WAIT_LIMIT
     while not done():
         assert time.monotonic() < deadline, "GUI did not finish: %s" % app.status.get()
-        app.root.update()
-        time.sleep(0.01)
+        app.root.tk.dooneevent(0)       # waits for the next event, then handles it
 
 
 def settle(app) -> None:
     pump(app, lambda: app.worker.idle)
     app.root.update()
+
+
+def wait_for_window(xdotool, title, process) -> None:
+    """Wait until the display shows a window whose name matches ``title`` (xdotool's own
+    wait, --sync, looks only every half second)."""
+    deadline = time.monotonic() + WAIT_LIMIT
+    while not subprocess.run([xdotool, "search", "--name", title], capture_output=True,
+                             timeout=60).stdout.strip():
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "no window %s was shown" % title
+        time.sleep(0.05)
 
 
 def ready(app) -> None:
@@ -336,8 +368,7 @@ def test_option_codes_open_in_a_scrolling_table_that_fits_the_screen(app):
 
     seen = {}
 
-    def look():
-        dialog = next(w for w in app.root.winfo_children() if isinstance(w, TableDialog))
+    def look(dialog):
         dialog.update()
         tree = dialog.tree
         last = tree.get_children()[-1]
@@ -350,7 +381,7 @@ def test_option_codes_open_in_a_scrolling_table_that_fits_the_screen(app):
         seen["last row at the end"] = tree.item(last, "values") if tree.bbox(last) else None
         dialog.destroy()
 
-    app.root.after(100, look)
+    when_waiting(app.root, TableDialog, look)
     TableDialog(app.root, title, columns, rows).wait_window()
     assert seen == {"rows shown": 15, "scroll bar": True, "fits": True,
                     "last row at first": "", "last row at the end": ("CDM0", rows[-1][1])}
@@ -547,18 +578,19 @@ def test_the_value_dialog_explains_a_wrong_entry_and_asks_again(display):
 
     root = tk.Tk()
     seen = []
+    typed = ["100", "70,5"]
 
-    def answer(text):
-        dialog = next(w for w in root.winfo_children() if isinstance(w, ValueDialog))
+    def answer(dialog):
         seen.append(dialog.prompt.cget("text"))
         dialog.entry.delete(0, "end")
-        dialog.entry.insert(0, text)
+        dialog.entry.insert(0, typed.pop(0))
         dialog.ok()
         seen.append(dialog.problem.get() if dialog.winfo_exists() else "closed")
+        if typed:                           # asked again: the next entry
+            when_waiting(root, ValueDialog, answer)
 
     try:
-        root.after(200, answer, "100")
-        root.after(400, answer, "70,5")
+        when_waiting(root, ValueDialog, answer)
         question = Question("Temperature", DECIMAL, 59.0, 82.4, "°F")
         assert ValueDialog(root, "Set temperature", question).result == 70.5
     finally:
@@ -797,14 +829,13 @@ def test_captcha_dialog_shows_the_simulators_captcha(display):
     root = tk.Tk()
     seen = []
 
-    def answer():
-        dialog = next(w for w in root.winfo_children() if isinstance(w, CaptchaDialog))
+    def answer(dialog):
         seen.append(dialog.photo.width())
         dialog.entry.insert(0, " A7K9 ")
         dialog.ok()
 
     try:
-        root.after(200, answer)
+        when_waiting(root, CaptchaDialog, answer)
         assert Dialogs(root).captcha(simulator_captcha("A7K9", seed=1).encode()) == "A7K9"
     finally:
         root.destroy()
@@ -838,9 +869,7 @@ def test_gui_main_starts_in_demo_stops_on_ctrl_c_and_keeps_its_size(display, tmp
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
     with app_process([sys.executable, str(REPO / "gui.py"), "--demo"],
                      cwd=str(tmp_path), env=env) as process:
-        found = subprocess.run([xdotool, "search", "--sync", "--name", r"^Tesla \(demo\)$"],
-                               capture_output=True, text=True, timeout=60)
-        assert found.stdout.strip(), found.stderr
+        wait_for_window(xdotool, r"^Tesla \(demo\)$", process)
         out, errors = interrupt(process)
     assert process.returncode == 0, errors
     assert "Traceback" not in errors
