@@ -739,10 +739,12 @@ def test_browser_selenium_needs_the_selenium_extra(monkeypatch):
 def test_browser_selenium_signs_in_in_a_chrome_window(sim_env_2026, sim_2026, monkeypatch):
     if not signin.chrome_available():
         pytest.skip("Selenium or teslapy.selenium_auth is not installed")
-    from teslapy.selenium_auth import SeleniumAuthenticator, find_browser
+    from teslapy.selenium_auth import find_browser
     if find_browser() is None or shutil.which("chromedriver") is None:
         pytest.skip("needs Chromium and chromedriver (apt install chromium chromium-driver)")
     from selenium.webdriver.common.by import By
+
+    from browser.loopback import LoopbackAuthenticator
 
     def fill_in(driver):
         driver.find_element(By.NAME, "credential").send_keys(DEMO_PASSWORD)
@@ -752,7 +754,7 @@ def test_browser_selenium_signs_in_in_a_chrome_window(sim_env_2026, sim_2026, mo
 
     def headless_window(ca_file=None):          # the app's window, without a screen
         made.append(ca_file)
-        return SeleniumAuthenticator(headless=True, timeout=60, ca_file=ca_file,
+        return LoopbackAuthenticator(headless=True, timeout=60, ca_file=ca_file,
                                      on_open=fill_in)
 
     monkeypatch.setattr(signin, "chrome_authenticator", headless_window)
