@@ -164,14 +164,6 @@ def sso_without_http2() -> Iterator[Tuple[str, str]]:
         certificates.remove()
 
 
-def run_cli(*args: str, env: Optional[dict] = None, timeout: float = 60,
-            stdin: Optional[str] = None) -> subprocess.CompletedProcess:
-    """Run ``python cli.py ARGS`` in the current directory and wait for it."""
-    return subprocess.run([sys.executable, CLI, *args], cwd=os.getcwd(), env=app_env(env),
-                          capture_output=True, text=True, timeout=timeout,
-                          input=stdin if stdin is not None else "")
-
-
 @contextlib.contextmanager
 def app_process(command: Sequence[str], **options) -> Iterator[subprocess.Popen]:
     """Start an app with piped text output; kill it on the way out if it still runs."""
@@ -183,6 +175,28 @@ def app_process(command: Sequence[str], **options) -> Iterator[subprocess.Popen]
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def on_terminal(script: str, *args: str, cwd: str, env: dict, **options: Any) -> Any:
+    """Start ``python SCRIPT ARGS`` on a pseudo-terminal (a ``pexpect.spawn``). The tests
+    type each answer once its prompt shows, so the pause pexpect makes before every send
+    (for programs that turn echo off after prompting) is left out."""
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, [script, *args], cwd=cwd, env=env,
+                          encoding="utf-8", timeout=30, **options)
+    child.delaybeforesend = None
+    return child
+
+
+def exit_status(child: Any) -> int:
+    """Read a terminal's output to its end and close it: the app's exit status."""
+    import pexpect
+
+    child.expect(pexpect.EOF)
+    child.ptyproc.delayafterclose = 0       # the app has ended: no pause before reaping it
+    child.close()
+    return child.exitstatus
 
 
 def interrupt(process: subprocess.Popen) -> Tuple[str, str]:
