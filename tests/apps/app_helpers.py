@@ -189,6 +189,23 @@ def on_terminal(script: str, *args: str, cwd: str, env: dict, **options: Any) ->
     return child
 
 
+def press_ctrl_c(child: Any) -> None:
+    """Press Ctrl-C in a terminal app once it waits for input. (A signal that comes while
+    Python is on its way into its read is handled only when the read returns: with nothing
+    typed, never.) On Linux the wait shows in /proc; elsewhere, or if it does not show,
+    a pause stands in for it."""
+    deadline = time.monotonic() + 2
+    try:
+        with open("/proc/%d/wchan" % child.pid) as wchan:
+            while wchan.read() not in ("wait_woken", "n_tty_read") and \
+                    time.monotonic() < deadline:
+                time.sleep(0.005)
+                wchan.seek(0)
+    except OSError:
+        time.sleep(0.05)
+    child.sendintr()
+
+
 def exit_status(child: Any) -> int:
     """Read a terminal's output to its end and close it: the app's exit status."""
     import pexpect

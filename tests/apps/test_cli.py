@@ -26,7 +26,7 @@ import teslapy
 from app_helpers import (
     CLI, DEMO_EMAIL, DEMO_PASSWORD, DEVICE_2_SECRET, MFA_EMAIL, REPO, Answers, TerminalOutput,
     app_env, app_process, cli, closed_port_url, exit_status, interrupt, on_terminal,
-    sso_without_http2, totp,
+    press_ctrl_c, sso_without_http2, totp,
 )
 from teslapy import prompts
 from teslapy_apps import cli as cli_app
@@ -806,7 +806,7 @@ def test_password_prompt_does_not_echo_and_ctrl_c_exits_130(terminal):
     assert DEMO_PASSWORD not in child.before
     assert '"product": "Nikola"' in child.before
     interrupted.expect("Password: ")
-    interrupted.sendintr()
+    press_ctrl_c(interrupted)
     assert exit_status(interrupted) == ExitCode.INTERRUPTED
     assert "Interrupted." in interrupted.before and "Traceback" not in interrupted.before
 

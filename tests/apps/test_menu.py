@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app_helpers import (
-    DEVICE_2_SECRET, MENU, MFA_EMAIL, app_env, exit_status, on_terminal, totp,
+    DEVICE_2_SECRET, MENU, MFA_EMAIL, app_env, exit_status, on_terminal, press_ctrl_c, totp,
 )
 from teslapy_apps import menu, signin
 from teslapy_apps.common import ExitCode, Terminal
@@ -480,6 +480,6 @@ def test_demo_menu_on_a_terminal(demo_menu):
 def test_ctrl_c_exits_130(demo_menu):
     child = demo_menu
     child.expect(re.escape(CARS))
-    child.sendintr()
+    press_ctrl_c(child)
     child.expect("Interrupted.")
     assert finish(child) == ExitCode.INTERRUPTED
