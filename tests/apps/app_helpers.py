@@ -183,10 +183,26 @@ def on_terminal(script: str, *args: str, cwd: str, env: dict, **options: Any) ->
     (for programs that turn echo off after prompting) is left out."""
     import pexpect
 
-    child = pexpect.spawn(sys.executable, [script, *args], cwd=cwd, env=env,
-                          encoding="utf-8", timeout=30, **options)
+    with ctrl_c_as_on_a_terminal():
+        child = pexpect.spawn(sys.executable, [script, *args], cwd=cwd, env=env,
+                              encoding="utf-8", timeout=30, **options)
     child.delaybeforesend = None
     return child
+
+
+@contextlib.contextmanager
+def ctrl_c_as_on_a_terminal() -> Iterator[None]:
+    """Processes started meanwhile take Ctrl-C as on a terminal, even when this test run
+    ignores it (as a run started in the background by a shell does: its children would
+    inherit that, and Python then raises no KeyboardInterrupt)."""
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:             # a handler here is the default action after exec
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def press_ctrl_c(child: Any) -> None:
