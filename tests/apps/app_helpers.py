@@ -164,14 +164,6 @@ def sso_without_http2() -> Iterator[Tuple[str, str]]:
         certificates.remove()
 
 
-def run_cli(*args: str, env: Optional[dict] = None, timeout: float = 60,
-            stdin: Optional[str] = None) -> subprocess.CompletedProcess:
-    """Run ``python cli.py ARGS`` in the current directory and wait for it."""
-    return subprocess.run([sys.executable, CLI, *args], cwd=os.getcwd(), env=app_env(env),
-                          capture_output=True, text=True, timeout=timeout,
-                          input=stdin if stdin is not None else "")
-
-
 @contextlib.contextmanager
 def app_process(command: Sequence[str], **options) -> Iterator[subprocess.Popen]:
     """Start an app with piped text output; kill it on the way out if it still runs."""
@@ -183,6 +175,61 @@ def app_process(command: Sequence[str], **options) -> Iterator[subprocess.Popen]
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def on_terminal(script: str, *args: str, cwd: str, env: dict, **options: Any) -> Any:
+    """Start ``python SCRIPT ARGS`` on a pseudo-terminal (a ``pexpect.spawn``). The tests
+    type each answer once its prompt shows, so the pause pexpect makes before every send
+    (for programs that turn echo off after prompting) is left out."""
+    import pexpect
+
+    with ctrl_c_as_on_a_terminal():
+        child = pexpect.spawn(sys.executable, [script, *args], cwd=cwd, env=env,
+                              encoding="utf-8", timeout=30, **options)
+    child.delaybeforesend = None
+    return child
+
+
+@contextlib.contextmanager
+def ctrl_c_as_on_a_terminal() -> Iterator[None]:
+    """Processes started meanwhile take Ctrl-C as on a terminal, even when this test run
+    ignores it (as a run started in the background by a shell does: its children would
+    inherit that, and Python then raises no KeyboardInterrupt)."""
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:             # a handler here is the default action after exec
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def press_ctrl_c(child: Any) -> None:
+    """Press Ctrl-C in a terminal app once it waits for input. (A signal that comes while
+    Python is on its way into its read is handled only when the read returns: with nothing
+    typed, never.) On Linux the wait shows in /proc; elsewhere, or if it does not show,
+    a pause stands in for it."""
+    deadline = time.monotonic() + 2
+    try:
+        with open("/proc/%d/wchan" % child.pid) as wchan:
+            while wchan.read() not in ("wait_woken", "n_tty_read") and \
+                    time.monotonic() < deadline:
+                time.sleep(0.005)
+                wchan.seek(0)
+    except OSError:
+        time.sleep(0.05)
+    child.sendintr()
+
+
+def exit_status(child: Any) -> int:
+    """Read a terminal's output to its end and close it: the app's exit status."""
+    import pexpect
+
+    child.expect(pexpect.EOF)
+    child.ptyproc.delayafterclose = 0       # the app has ended: no pause before reaping it
+    child.close()
+    return child.exitstatus
 
 
 def interrupt(process: subprocess.Popen) -> Tuple[str, str]:
@@ -214,9 +261,10 @@ def totp(secret: str, at: Optional[float] = None) -> str:
     return "%06d" % code
 
 
-def closed_port_url() -> str:
-    """An http URL on loopback where nothing listens."""
+@contextlib.contextmanager
+def closed_port_url() -> Iterator[str]:
+    """An http URL on loopback where nothing listens: its port stays bound (not listening)
+    meanwhile, so no other process can take it and every connection is refused."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return "http://127.0.0.1:%d/" % port
+        yield "http://127.0.0.1:%d/" % sock.getsockname()[1]

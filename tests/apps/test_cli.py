@@ -4,10 +4,12 @@ the running simulator (and --demo), plus a few subprocesses for the real entry p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -16,7 +18,6 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pexpect
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,7 +25,8 @@ from hypothesis import strategies as st
 import teslapy
 from app_helpers import (
     CLI, DEMO_EMAIL, DEMO_PASSWORD, DEVICE_2_SECRET, MFA_EMAIL, REPO, Answers, TerminalOutput,
-    app_env, app_process, cli, closed_port_url, interrupt, run_cli, sso_without_http2, totp,
+    app_env, app_process, cli, closed_port_url, exit_status, interrupt, on_terminal,
+    press_ctrl_c, sso_without_http2, totp,
 )
 from teslapy import prompts
 from teslapy_apps import cli as cli_app
@@ -76,8 +78,7 @@ def account(sim_env):
 def terminal(sim_env, tmp_path):
     """Start ``python cli.py ARGS`` on a pseudo-terminal, against the test's simulator."""
     def spawn(*args):
-        return pexpect.spawn(sys.executable, [CLI, *args], cwd=str(tmp_path),
-                             env=app_env(sim_env), encoding="utf-8", timeout=30)
+        return on_terminal(CLI, *args, cwd=str(tmp_path), env=app_env(sim_env))
     return spawn
 
 
@@ -505,8 +506,15 @@ def test_mfa_with_wrong_passcode(account):
     assert wrong not in result.stderr
 
 
-def test_network_down(monkeypatch):
-    down = closed_port_url()
+@pytest.fixture
+def refused_url():
+    """An http URL on loopback that refuses every connection, for the test's length."""
+    with closed_port_url() as url:
+        yield url
+
+
+def test_network_down(monkeypatch, refused_url):
+    down = refused_url
     monkeypatch.setenv("TESLAPY_SSO_BASE_URL", down)
     monkeypatch.setenv("TESLAPY_API_BASE_URL", down)
     result = cli("-e", DEMO_EMAIL, "-p", DEMO_PASSWORD, "-l")
@@ -516,9 +524,9 @@ def test_network_down(monkeypatch):
     assert "authorize" not in line          # no request URL (it holds the login state)
 
 
-def test_proxy_is_used(account, monkeypatch):
+def test_proxy_is_used(account, monkeypatch, refused_url):
     monkeypatch.setenv("NO_PROXY", "")
-    assert_clean_failure(account("-l", "--proxy", closed_port_url()), ExitCode.NETWORK,
+    assert_clean_failure(account("-l", "--proxy", refused_url), ExitCode.NETWORK,
                          "Cannot reach")
 
 
@@ -732,10 +740,12 @@ def test_browser_selenium_needs_the_selenium_extra(monkeypatch):
 def test_browser_selenium_signs_in_in_a_chrome_window(sim_env_2026, sim_2026, monkeypatch):
     if not signin.chrome_available():
         pytest.skip("Selenium or teslapy.selenium_auth is not installed")
-    from teslapy.selenium_auth import SeleniumAuthenticator, find_browser
+    from teslapy.selenium_auth import find_browser
     if find_browser() is None or shutil.which("chromedriver") is None:
         pytest.skip("needs Chromium and chromedriver (apt install chromium chromium-driver)")
     from selenium.webdriver.common.by import By
+
+    from browser.loopback import LoopbackAuthenticator
 
     def fill_in(driver):
         driver.find_element(By.NAME, "credential").send_keys(DEMO_PASSWORD)
@@ -745,7 +755,7 @@ def test_browser_selenium_signs_in_in_a_chrome_window(sim_env_2026, sim_2026, mo
 
     def headless_window(ca_file=None):          # the app's window, without a screen
         made.append(ca_file)
-        return SeleniumAuthenticator(headless=True, timeout=60, ca_file=ca_file,
+        return LoopbackAuthenticator(headless=True, timeout=60, ca_file=ca_file,
                                      on_open=fill_in)
 
     monkeypatch.setattr(signin, "chrome_authenticator", headless_window)
@@ -789,19 +799,15 @@ def test_module_output_is_one_document_for_a_json_reader(tmp_path):
 
 def test_password_prompt_does_not_echo_and_ctrl_c_exits_130(terminal):
     child = terminal("-e", DEMO_EMAIL, "-p", "-f", "Nikola", "-l")
+    interrupted = terminal("-e", DEMO_EMAIL, "-p", "-l")    # starts meanwhile; waits
     child.expect("Password: ")
     child.sendline(DEMO_PASSWORD)
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0, child.before
+    assert exit_status(child) == 0, child.before
     assert DEMO_PASSWORD not in child.before
     assert '"product": "Nikola"' in child.before
-    interrupted = terminal("-e", DEMO_EMAIL, "-p", "-l")
     interrupted.expect("Password: ")
-    interrupted.sendintr()
-    interrupted.expect(pexpect.EOF)
-    interrupted.close()
-    assert interrupted.exitstatus == ExitCode.INTERRUPTED
+    press_ctrl_c(interrupted)
+    assert exit_status(interrupted) == ExitCode.INTERRUPTED
     assert "Interrupted." in interrupted.before and "Traceback" not in interrupted.before
 
 
@@ -810,62 +816,57 @@ def test_refresh_token_prompt_does_not_echo(terminal, sim):
     child = terminal("-e", DEMO_EMAIL, "-R", "-", "-f", "Nikola", "-l")
     child.expect("Refresh token: ")
     child.sendline(token)
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0, child.before
+    assert exit_status(child) == 0, child.before
     assert token not in child.before and '"product": "Nikola"' in child.before
 
 
-BROWSER_SCRIPT = """\
-import sys
-sys.path.insert(0, {helpers!r})
-from app_helpers import ScriptedBrowser
-browser = ScriptedBrowser({ca_file!r})
-browser(sys.argv[1])
-with open({landed!r}, "w") as out:
-    out.write(browser.landed[-1])
-"""
+#: The system's browser in the test: a command that writes down the address it is given,
+#: in the file named after it, and ends.
+RECORDING_BROWSER = 'echo "$1" > "$2.part" && mv "$2.part" "$2"'
 
 
 def test_browser_sign_in_opens_the_browser_the_system_names(sim_env_2026, sim_2026,
-                                                            tmp_path):
-    landed = tmp_path / "landed.txt"
-    script = tmp_path / "browser.py"
-    script.write_text(BROWSER_SCRIPT.format(helpers=str(Path(__file__).parent),
-                                            ca_file=sim_2026.ca_file, landed=str(landed)))
-    env = app_env(dict(sim_env_2026, BROWSER="%s %s %%s" % (sys.executable, script)))
+                                                            tmp_path, browser):
+    opened = tmp_path / "opened.txt"
+    command = shlex.join(["sh", "-c", RECORDING_BROWSER, "browser"]) + " %s " + \
+        shlex.quote(str(opened))
+    env = app_env(dict(sim_env_2026, BROWSER=command))
     with subprocess.Popen([sys.executable, CLI, "-e", DEMO_EMAIL, "--browser", "-f",
                            "Nikola", "-l"], cwd=str(tmp_path), env=env, text=True,
                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE) as process:
-        out, errors = process.communicate(landed_when_written(landed, process) + "\n",
-                                          timeout=60)
+        browser(written(opened, process).strip())       # the person signs in there
+        out, errors = process.communicate(browser.landed[-1] + "\n", timeout=60)
     assert process.returncode == 0, errors
     assert [item["product"] for item in json.loads(out)] == ["Nikola"]
+    [url] = browser.opened
+    assert url.startswith(sim_2026.urls["sso_base_url"] + "oauth2/v3/authorize?")
     assert "Sign in to Tesla in your browser:" in errors
     assert "No browser could be opened" not in errors
 
 
-def landed_when_written(path: Path, process: subprocess.Popen) -> str:
-    """What the test's browser wrote to ``path``, once it has (the app waits for it)."""
+def written(path: Path, process: subprocess.Popen) -> str:
+    """What the test's browser wrote to ``path``, once it has (the app waits meanwhile)."""
     deadline = time.monotonic() + 60
-    while not path.exists() or not path.read_text():
+    while not path.exists():
         assert process.poll() is None, process.stderr.read()
-        assert time.monotonic() < deadline, "the browser never signed in"
-        time.sleep(0.05)
+        assert time.monotonic() < deadline, "no browser was opened"
+        time.sleep(0.02)
     return path.read_text()
 
 
-def test_teslapy_console_command_is_the_same_cli():
+def test_teslapy_console_command_is_the_same_cli(monkeypatch):
     command = Path(sys.executable).parent / "teslapy"
     if not command.exists():
         pytest.skip("the teslapy console script is not installed in this environment")
-    result = subprocess.run([str(command), "--demo", "-f", "Nikola", "-l"],
-                            capture_output=True, text=True, timeout=60, env=app_env())
-    assert result.returncode == 0, result.stderr
-    assert [item["product"] for item in json.loads(result.stdout)] == ["Nikola"]
-    help_text = subprocess.run([str(command), "--help"], capture_output=True, text=True,
-                               timeout=60, env=app_env()).stdout
+    monkeypatch.setenv("COLUMNS", "80")     # the help's width, here and in the subprocesses
+    with contextlib.ExitStack() as stack:   # side by side, each waiting on its own
+        runs = [stack.enter_context(app_process(args, env=app_env(), stdin=subprocess.DEVNULL))
+                for args in ([str(command), "--demo", "-f", "Nikola", "-l"],
+                             [str(command), "--help"])]
+        (listed, errors), (help_text, _) = [run.communicate(timeout=60) for run in runs]
+    assert runs[0].returncode == 0, errors
+    assert [item["product"] for item in json.loads(listed)] == ["Nikola"]
     assert help_text.startswith("usage: teslapy ")
     assert help_text.split("Tesla Owner API CLI")[1] == \
-        run_cli("--help").stdout.split("Tesla Owner API CLI")[1]
+        cli("--help").stdout.split("Tesla Owner API CLI")[1]

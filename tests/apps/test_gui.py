@@ -4,13 +4,13 @@ from __future__ import annotations
 import gc
 import json
 import os
+import select
 import shutil
 import stat
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -28,23 +28,27 @@ SOLO_SECRET = "GEZDGNBVGY3TQOJQ"
 
 @pytest.fixture(scope="module")
 def display():
-    """A private Xvfb display for this module."""
+    """A private Xvfb display for this module. Xvfb takes a free display number itself
+    and says which once it accepts connections (-displayfd), so test processes side by
+    side never share a display."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
-    number = next(n for n in range(90, 190)
-                  if not os.path.exists("/tmp/.X11-unix/X%d" % n)
-                  and not os.path.exists("/tmp/.X%d-lock" % n))
-    name = ":%d" % number
-    server = subprocess.Popen([xvfb, name, "-screen", "0", "1400x1000x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket_path = Path("/tmp/.X11-unix/X%d" % number)
-    deadline = time.monotonic() + 20
-    while not socket_path.exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
+    read_end, write_end = os.pipe()
+    try:
+        server = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0",
+                                   "1400x1000x24", "-nolisten", "tcp"], pass_fds=(write_end,),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip() if select.select(
+            [announced], [], [], 20)[0] else ""
+    if not number.isdigit():
+        server.kill()
+        server.wait(timeout=10)
+        pytest.skip("Xvfb did not start")
+    name = ":" + number
     previous = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = name
     yield name
@@ -54,6 +58,19 @@ def display():
         os.environ["DISPLAY"] = previous
     server.terminate()
     server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def only_this_modules_objects_collected():
+    """Each app's quit collects the garbage in full (to free Tk objects on this thread):
+    meanwhile the objects older than this module (the test run's own) are frozen out of
+    those collections, which then cost what the apps made, not what the run holds.
+    Afterwards they are unfrozen and the garbage collected here, on the main thread."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+    gc.collect()
 
 
 class Recorder:
@@ -119,6 +136,18 @@ class LoginScript(Recorder):
         return totp(self.current[2])
 
 
+def close(app) -> None:
+    """Quit the app and wait for its worker thread to end, holding the worker and the root
+    meanwhile: what the thread leaves behind is then freed here, on the main thread. (The
+    app's quit lets the thread end on its own; had it held the last reference to the
+    root, Tcl would abort when the thread let go of it.)"""
+    worker, root = app.worker, app.root
+    app.quit()
+    worker.thread.join(timeout=WAIT_LIMIT)
+    assert not worker.thread.is_alive(), "the app's worker thread did not end"
+    del worker, root
+
+
 @pytest.fixture
 def app(display):
     from teslapy_apps.gui import App
@@ -129,7 +158,7 @@ def app(display):
     application.recorder = recorder
     application.start()
     yield application
-    application.quit()
+    close(application)
 
 
 @pytest.fixture
@@ -150,7 +179,7 @@ def make_app(display, sim_env, tmp_path):
 
     yield make
     for application in made:
-        application.quit()
+        close(application)
 
 
 @pytest.fixture
@@ -164,38 +193,70 @@ def app_2021(make_app):
     return application
 
 
+def waiting(root, kind, answered=()):
+    """The dialog of class ``kind`` over ``root`` that waits for the user (it holds the
+    grab: it is shown and its constructor is in its wait), else None; not one of
+    ``answered`` (Tk names)."""
+    return next((w for w in root.winfo_children() if isinstance(w, kind)
+                 and str(w) not in answered and w.grab_status()), None)
+
+
+def when_waiting(root, kind, action) -> None:
+    """Call ``action(dialog)`` once a dialog of class ``kind`` waits for the user."""
+    def look():
+        dialog = waiting(root, kind)
+        if dialog is None:
+            root.after(10, look)
+        else:
+            action(dialog)
+        del dialog
+
+    root.after(10, look)
+
+
 def answer_dialogs(root, kind, *actions) -> list:
     """Answer the next dialogs of class ``kind`` opened over ``root``, one action each
-    (called with the dialog); returns the Tk names of the dialogs answered so far (no
-    widget is kept: Tk objects must be freed on the main thread)."""
+    (called with the dialog once it waits for the user); returns the Tk names of the
+    dialogs answered so far (no widget is kept: Tk objects must be freed on the main
+    thread)."""
     answered = []
 
     def look():
-        dialog = next((w for w in root.winfo_children() if isinstance(w, kind)
-                       and str(w) not in answered and w.winfo_viewable()), None)
+        dialog = waiting(root, kind, answered)
         if dialog is not None:
             answered.append(str(dialog))
             actions[len(answered) - 1](dialog)
         del dialog
         if len(answered) < len(actions):
-            root.after(50, look)
+            root.after(10, look)
 
-    root.after(50, look)
+    root.after(10, look)
     return answered
 
 
 def pump(app, done) -> None:
-    """Run the Tk loop until ``done()`` holds (or fail after a generous limit)."""
+    """Run the Tk loop until ``done()`` holds (or fail after a generous limit), looking
+    after each event (the worker's results come on the app's 10 ms timer)."""
     deadline = time.monotonic() + WAIT_LIMIT
     while not done():
         assert time.monotonic() < deadline, "GUI did not finish: %s" % app.status.get()
-        app.root.update()
-        time.sleep(0.01)
+        app.root.tk.dooneevent(0)       # waits for the next event, then handles it
 
 
 def settle(app) -> None:
     pump(app, lambda: app.worker.idle)
     app.root.update()
+
+
+def wait_for_window(xdotool, title, process) -> None:
+    """Wait until the display shows a window whose name matches ``title`` (xdotool's own
+    wait, --sync, looks only every half second)."""
+    deadline = time.monotonic() + WAIT_LIMIT
+    while not subprocess.run([xdotool, "search", "--name", title], capture_output=True,
+                             timeout=60).stdout.strip():
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "no window %s was shown" % title
+        time.sleep(0.05)
 
 
 def ready(app) -> None:
@@ -307,8 +368,7 @@ def test_option_codes_open_in_a_scrolling_table_that_fits_the_screen(app):
 
     seen = {}
 
-    def look():
-        dialog = next(w for w in app.root.winfo_children() if isinstance(w, TableDialog))
+    def look(dialog):
         dialog.update()
         tree = dialog.tree
         last = tree.get_children()[-1]
@@ -321,7 +381,7 @@ def test_option_codes_open_in_a_scrolling_table_that_fits_the_screen(app):
         seen["last row at the end"] = tree.item(last, "values") if tree.bbox(last) else None
         dialog.destroy()
 
-    app.root.after(100, look)
+    when_waiting(app.root, TableDialog, look)
     TableDialog(app.root, title, columns, rows).wait_window()
     assert seen == {"rows shown": 15, "scroll bar": True, "fits": True,
                     "last row at first": "", "last row at the end": ("CDM0", rows[-1][1])}
@@ -364,7 +424,7 @@ def test_the_window_size_is_remembered_in_a_private_settings_file(display, tmp_p
     first = App(tk.Tk(), settings_file=settings)
     first.root.geometry("1000x600")
     first.root.update()
-    first.quit()
+    close(first)
     assert stat.S_IMODE(settings.stat().st_mode) == 0o600
     assert json.loads(settings.read_text()) == {"window": {"width": 1000, "height": 600}}
     second = App(tk.Tk(), settings_file=settings)
@@ -373,7 +433,7 @@ def test_the_window_size_is_remembered_in_a_private_settings_file(display, tmp_p
         assert (second.root.winfo_width(), second.root.winfo_height()) == (1000, 600)
         assert second.status.get() == "Not logged in: App > Log in..."
     finally:
-        second.quit()
+        close(second)
 
 
 def test_a_settings_file_it_cannot_read_is_left_as_it_is(display, tmp_path, caplog):
@@ -383,7 +443,7 @@ def test_a_settings_file_it_cannot_read_is_left_as_it_is(display, tmp_path, capl
     settings.write_text('{"window": "huge"}')
     app = App(tk.Tk(), settings_file=settings)
     app.root.update()
-    app.quit()
+    close(app)
     assert settings.read_text() == '{"window": "huge"}'
     assert "Ignoring the window settings in %s ('window' is not an object)" % settings \
         in caplog.text
@@ -450,7 +510,7 @@ def test_the_demo_signs_in_to_other_demo_accounts_in_the_same_cloud(display):
         assert [(m.email, m.grant_type) for m in simulator.world.token_mints] == [
             ("elon@tesla.com", "refresh_token"), (MFA_EMAIL, "refresh_token")]
     finally:
-        app.quit()
+        close(app)
 
 
 def test_a_command_queued_before_switching_never_reaches_the_previous_car(make_app, sim):
@@ -518,18 +578,19 @@ def test_the_value_dialog_explains_a_wrong_entry_and_asks_again(display):
 
     root = tk.Tk()
     seen = []
+    typed = ["100", "70,5"]
 
-    def answer(text):
-        dialog = next(w for w in root.winfo_children() if isinstance(w, ValueDialog))
+    def answer(dialog):
         seen.append(dialog.prompt.cget("text"))
         dialog.entry.delete(0, "end")
-        dialog.entry.insert(0, text)
+        dialog.entry.insert(0, typed.pop(0))
         dialog.ok()
         seen.append(dialog.problem.get() if dialog.winfo_exists() else "closed")
+        if typed:                           # asked again: the next entry
+            when_waiting(root, ValueDialog, answer)
 
     try:
-        root.after(200, answer, "100")
-        root.after(400, answer, "70,5")
+        when_waiting(root, ValueDialog, answer)
         question = Question("Temperature", DECIMAL, 59.0, 82.4, "°F")
         assert ValueDialog(root, "Set temperature", question).result == 70.5
     finally:
@@ -768,14 +829,13 @@ def test_captcha_dialog_shows_the_simulators_captcha(display):
     root = tk.Tk()
     seen = []
 
-    def answer():
-        dialog = next(w for w in root.winfo_children() if isinstance(w, CaptchaDialog))
+    def answer(dialog):
         seen.append(dialog.photo.width())
         dialog.entry.insert(0, " A7K9 ")
         dialog.ok()
 
     try:
-        root.after(200, answer)
+        when_waiting(root, CaptchaDialog, answer)
         assert Dialogs(root).captcha(simulator_captcha("A7K9", seed=1).encode()) == "A7K9"
     finally:
         root.destroy()
@@ -793,8 +853,13 @@ def save_screenshot(app) -> None:
     root.update()
     box = (root.winfo_rootx(), 0,                     # from the top: the menu bar too
            root.winfo_rootx() + root.winfo_width(), root.winfo_rooty() + root.winfo_height())
+    shot = ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"])
     ARTIFACTS.mkdir(exist_ok=True)
-    ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"]).save(ARTIFACTS / "gui.png")
+    # Written whole under a name of this process's, then renamed: test runs side by side
+    # never leave a file holding parts of two screenshots.
+    part = ARTIFACTS / ("gui.png.%d" % os.getpid())
+    shot.save(part, format="PNG")
+    os.replace(part, ARTIFACTS / "gui.png")
 
 
 def test_gui_main_starts_in_demo_stops_on_ctrl_c_and_keeps_its_size(display, tmp_path):
@@ -804,9 +869,7 @@ def test_gui_main_starts_in_demo_stops_on_ctrl_c_and_keeps_its_size(display, tmp
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
     with app_process([sys.executable, str(REPO / "gui.py"), "--demo"],
                      cwd=str(tmp_path), env=env) as process:
-        found = subprocess.run([xdotool, "search", "--sync", "--name", r"^Tesla \(demo\)$"],
-                               capture_output=True, text=True, timeout=60)
-        assert found.stdout.strip(), found.stderr
+        wait_for_window(xdotool, r"^Tesla \(demo\)$", process)
         out, errors = interrupt(process)
     assert process.returncode == 0, errors
     assert "Traceback" not in errors

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import xml.etree.ElementTree as ElementTree
 
-import pexpect
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app_helpers import DEVICE_2_SECRET, MENU, MFA_EMAIL, app_env, totp
+from app_helpers import (
+    DEVICE_2_SECRET, MENU, MFA_EMAIL, app_env, exit_status, on_terminal, press_ctrl_c, totp,
+)
 from teslapy_apps import menu, signin
 from teslapy_apps.common import ExitCode, Terminal
 
@@ -450,18 +450,16 @@ def test_captcha_is_shown_as_a_file_and_asked_again_when_mistyped():
 @pytest.fixture
 def demo_menu(tmp_path):
     """``python menu.py --demo`` on an 80x24 pseudo-terminal."""
-    child = pexpect.spawn(sys.executable, [MENU, "--demo"], cwd=str(tmp_path),
-                          env=app_env(), encoding="utf-8", timeout=30, dimensions=(24, 80))
+    child = on_terminal(MENU, "--demo", cwd=str(tmp_path), env=app_env(), dimensions=(24, 80))
     yield child
     if child.isalive():
         child.terminate(force=True)
 
 
 def finish(child) -> int:
-    child.expect(pexpect.EOF)
-    child.close()
+    status = exit_status(child)
     assert "Traceback" not in child.before
-    return child.exitstatus
+    return status
 
 
 def test_demo_menu_on_a_terminal(demo_menu):
@@ -482,6 +480,6 @@ def test_demo_menu_on_a_terminal(demo_menu):
 def test_ctrl_c_exits_130(demo_menu):
     child = demo_menu
     child.expect(re.escape(CARS))
-    child.sendintr()
+    press_ctrl_c(child)
     child.expect("Interrupted.")
     assert finish(child) == ExitCode.INTERRUPTED

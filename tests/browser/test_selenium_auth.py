@@ -13,10 +13,10 @@ import httpx
 import pytest
 import requests
 
-from teslapy.selenium_auth import (BrowserClosedError, SeleniumAuthenticator,
-                                   SignInTimeoutError, find_browser)
+from teslapy.selenium_auth import BrowserClosedError, SignInTimeoutError, find_browser
 from teslasim import totp
 
+from browser.loopback import LoopbackAuthenticator
 from simulator.sso_helpers import pkce
 
 pytestmark = pytest.mark.skipif(
@@ -49,7 +49,7 @@ def person(password: str, world=None, email: str = ""):
         driver.find_element(By.NAME, "credential").send_keys(password)
         driver.find_element(By.ID, "form-submit-continue").click()
         if world is not None:
-            field = WebDriverWait(driver, 10).until(
+            field = WebDriverWait(driver, 10, poll_frequency=0.05).until(
                 lambda d: d.find_elements(By.NAME, "passcode"))[0]
             secret = world.account(email).factors[0].secret    # the factor checked first
             field.send_keys(totp.passcode(secret, world.clock.now()))
@@ -89,7 +89,7 @@ def test_a_real_browser_signs_in_and_the_callback_is_caught(sim, email, mfa, tru
 
     if trust == "TESLAPY_CA_BUNDLE":
         monkeypatch.setenv("TESLAPY_CA_BUNDLE", sim.ca_file)
-    authenticator = SeleniumAuthenticator(headless=True, timeout=60, on_open=on_open,
+    authenticator = LoopbackAuthenticator(headless=True, timeout=60, on_open=on_open,
                                           ca_file=sim.ca_file if trust == "ca_file" else None)
     callback = authenticator(authorize_url(sim, challenge, email))
     assert callback.startswith("tesla://auth/callback?")
@@ -107,13 +107,13 @@ def test_a_real_browser_signs_in_and_the_callback_is_caught(sim, email, mfa, tru
 
 
 def test_nobody_signing_in_times_out(sim):
-    authenticator = SeleniumAuthenticator(headless=True, timeout=0.3, ca_file=sim.ca_file)
-    with pytest.raises(SignInTimeoutError, match="no sign-in within 0.3 s"):
+    authenticator = LoopbackAuthenticator(headless=True, timeout=0.1, ca_file=sim.ca_file)
+    with pytest.raises(SignInTimeoutError, match="no sign-in within 0.1 s"):
         authenticator(authorize_url(sim, pkce()[1], "elon@tesla.com"))
 
 
 def test_closing_the_window_ends_the_wait(sim):
-    authenticator = SeleniumAuthenticator(headless=True, timeout=60, ca_file=sim.ca_file,
+    authenticator = LoopbackAuthenticator(headless=True, timeout=60, ca_file=sim.ca_file,
                                           on_open=lambda driver: driver.close())
     with pytest.raises(BrowserClosedError, match="closed"):
         authenticator(authorize_url(sim, pkce()[1], "elon@tesla.com"))
