@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import json
 import os
 import select
@@ -20,6 +21,10 @@ from app_helpers import DEVICE_2_SECRET, MFA_EMAIL, REPO, app_process, interrupt
 from teslapy_apps.signin import BROWSER, REFRESH_TOKEN
 
 tk = pytest.importorskip("tkinter")
+# The app's package is imported here, once. Imported by a property test's first example
+# instead (as a test process that runs only that test of this module does), it can take
+# longer than Hypothesis's deadline for that example, which is then reported as flaky.
+importlib.import_module("teslapy_apps.gui")
 ARTIFACTS = REPO / "artifacts"
 WAIT_LIMIT = 60.0
 SOLO_EMAIL = "solo@tesla.com"           # a demo account with no cars and one factor
