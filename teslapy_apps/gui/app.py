@@ -35,6 +35,12 @@ from teslapy_apps.signin import REFRESH_TOKEN
 logger = logging.getLogger(__name__)
 
 AUTO_REFRESH_MS = 30000
+#: Seconds ``quit`` waits for a call still running on the worker thread.
+QUIT_WAIT = 0.2
+#: Tk roots of apps that quit while their worker thread still ran a call: kept until the
+#: process ends, so that thread never lets go of the last reference (Tcl aborts when an
+#: interpreter is freed on a thread other than its own).
+_ROOTS_OUTLIVING_WORKERS: list = []
 MIN_SIZE = (480, 320)
 SCREEN_MARGIN = (40, 80)        # room left for the desktop's panels and borders
 
@@ -448,6 +454,9 @@ class App:
         if self._auto_id is not None:
             root.after_cancel(self._auto_id)
         self.worker.stop()
+        self.worker.thread.join(QUIT_WAIT)
+        if self.worker.thread.is_alive():
+            _ROOTS_OUTLIVING_WORKERS.append(root)
         if self.account is not None:
             self.account.close()
         if self.cloud is not None:

@@ -960,3 +960,19 @@ def test_every_refusal_reason_reads_as_words(reason):
     words = explain_refusal(reason)
     assert "_" not in words and words.endswith(".")
     assert words == "The car refused: %s." % REFUSAL_REASONS.get(reason, reason.replace("_", " "))
+
+
+def test_quitting_while_a_call_runs_ends_the_process_cleanly(display):
+    """The worker thread outlives the app; the Tk root must not be freed on that thread."""
+    script = ("import time, tkinter as tk\n"
+              "from teslapy_apps.gui import App\n"
+              "app = App(tk.Tk())\n"
+              "app.worker.submit(lambda: time.sleep(0.3))\n"
+              "app.quit()\n"
+              "del app\n"
+              "time.sleep(0.6)\n"
+              "print('quit cleanly')\n")
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=60, env=dict(os.environ, DISPLAY=display))
+    assert (finished.returncode, finished.stdout.strip()) == (0, "quit cleanly"), finished.stderr
+    assert "Tcl_AsyncDelete" not in finished.stderr
